@@ -1,0 +1,28 @@
+export { tf, initBackend, type BackendName, type InitBackendOptions } from './runtime';
+export { toHost, fromHost, nchwToNhwc, nhwcToNchw, isHostTensor, type HostTensor, type TensorMap } from './tensor';
+export { Module, Sequential, ModuleList, toTorchLayout, type Layout, type ParamEntry, type LoadOptions, type StateValue } from './module';
+export { Conv2d, BatchNorm2d, Linear, SiLU, ReLU, GELU, Sigmoid, Identity, MaxPool2d, Upsample, Concat, torchDimToNhwc, type Conv2dConfig } from './nn/layers';
+export { conv2d, matMul, pair, type Conv2dOptions, type Pair } from './ops/conv';
+export { gridSample, gatherPixels, pixelShuffle, pixelUnshuffle, upsampleNearest, type GridSampleOptions } from './ops/sample';
+export { countMacs, addMacs } from './ops/flops';
+export { manualSeed, uniformInit } from './ops/init';
+export { Conv, DWConv, autopad, DEFAULT_ACT } from './blocks/conv';
+export { Bottleneck, C2f, SPPF } from './blocks/c2f';
+export { Detect, DFL, makeAnchors, dist2bbox, type DetectOutput } from './blocks/detect';
+export {
+  Registry,
+  UnknownModuleError,
+  rules,
+  makeDivisible,
+  channelOf,
+  providerOf,
+  type BlockDefinition,
+  type ParseContext,
+  type ChannelResult,
+  type Plugin,
+} from './registry';
+export { registry, registerStandardBlocks, ctor } from './standard';
+export { parseModel, loadConfig, type ParseOptions, type ModelConfig } from './parse';
+export { DetectionModel, type LayerInfo, type ModelInfo, type InfoOptions } from './model';
+export { readSafetensors, parseSafetensors, writeSafetensors, type SafetensorsFile, type SafetensorsDtype, type WriteSafetensorsOptions } from './io/safetensors';
+export { readCase, assertClose, checkModuleCase, type FixtureCase, type Tolerance, type CheckOptions, type CaseReport } from './testing';

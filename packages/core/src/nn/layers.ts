@@ -1,0 +1,206 @@
+import { tf } from '../runtime';
+import { Module } from '../module';
+import { conv2d, matMul, pair, type Pair } from '../ops/conv';
+import { uniformInit } from '../ops/init';
+import { upsampleNearest } from '../ops/sample';
+
+/** Options of {@link Conv2d} beyond channels and kernel. */
+export interface Conv2dConfig {
+  /** Stride (default 1). */
+  stride?: Pair;
+  /** Zero padding per side (default 0). */
+  padding?: Pair;
+  /** Dilation (default 1). */
+  dilation?: Pair;
+  /** Groups (default 1). */
+  groups?: number;
+  /** Learnable bias (default true, as PyTorch). */
+  bias?: boolean;
+}
+
+/** PyTorch `nn.Conv2d` (keys `weight`, `bias`), NHWC. */
+export class Conv2d extends Module {
+  /** Filter, internal layout `[kh, kw, in/groups, out]`. */
+  readonly weight: tf.Variable;
+  /** Bias `[out]`, or null. */
+  readonly bias: tf.Variable | null;
+  /** Convolution options. */
+  readonly opts: Required<Omit<Conv2dConfig, 'bias'>>;
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    kernel: Pair,
+    cfg: Conv2dConfig = {},
+  ) {
+    super();
+    const [kh, kw] = pair(kernel, 1);
+    const groups = cfg.groups ?? 1;
+    if (inChannels % groups || outChannels % groups) {
+      throw new Error(`Conv2d(${inChannels}, ${outChannels}): channels must be divisible by groups=${groups}`);
+    }
+    const fanIn = (inChannels / groups) * kh * kw;
+    this.weight = this.param('weight', uniformInit([kh, kw, inChannels / groups, outChannels], fanIn), { layout: 'oihw' });
+    this.bias = cfg.bias === false ? null : this.param('bias', uniformInit([outChannels], fanIn));
+    this.opts = { stride: cfg.stride ?? 1, padding: cfg.padding ?? 0, dilation: cfg.dilation ?? 1, groups };
+  }
+  forward(x: tf.Tensor4D): tf.Tensor4D {
+    return tf.tidy(() => {
+      const y = conv2d(x, this.weight as tf.Tensor4D, this.opts);
+      return this.bias ? tf.add(y, this.bias) : y;
+    });
+  }
+}
+
+/** PyTorch `nn.BatchNorm2d` over the channel (last) axis; batch statistics in train mode. */
+export class BatchNorm2d extends Module {
+  /** Scale γ. */
+  readonly weight: tf.Variable;
+  /** Shift β. */
+  readonly bias: tf.Variable;
+  /** Running mean (buffer). */
+  readonly runningMean: tf.Variable;
+  /** Running variance (buffer). */
+  readonly runningVar: tf.Variable;
+  /** ε added to the variance (PyTorch default 1e-5; ultralytics models set 1e-3). */
+  eps: number;
+  /** Running-statistics momentum (PyTorch default 0.1; ultralytics models set 0.03). */
+  momentum: number;
+  constructor(readonly channels: number, cfg: { eps?: number; momentum?: number } = {}) {
+    super();
+    this.weight = this.param('weight', tf.ones([channels]));
+    this.bias = this.param('bias', tf.zeros([channels]));
+    this.runningMean = this.param('running_mean', tf.zeros([channels]), { buffer: true });
+    this.runningVar = this.param('running_var', tf.ones([channels]), { buffer: true });
+    this.eps = cfg.eps ?? 1e-5;
+    this.momentum = cfg.momentum ?? 0.1;
+  }
+  forward(x: tf.Tensor4D): tf.Tensor4D {
+    if (!this.training) {
+      return tf.tidy(() => {
+        const scale = tf.mul(this.weight, tf.rsqrt(tf.add(this.runningVar, this.eps)));
+        const shift = tf.sub(this.bias, tf.mul(this.runningMean, scale));
+        return tf.add(tf.mul(x, scale), shift);
+      });
+    }
+    return tf.tidy(() => {
+      const { mean, variance } = tf.moments(x, [0, 1, 2]);
+      const n = x.size / this.channels;
+      const m = this.momentum;
+      // Running statistics are a side effect: nothing downstream reads them, so no gradient flows.
+      const meanC = mean;
+      const unbiased = tf.mul(variance, n / Math.max(n - 1, 1));
+      this.runningMean.assign(tf.add(tf.mul(this.runningMean, 1 - m), tf.mul(meanC, m)));
+      this.runningVar.assign(tf.add(tf.mul(this.runningVar, 1 - m), tf.mul(unbiased, m)));
+      const inv = tf.rsqrt(tf.add(variance, this.eps));
+      return tf.add(tf.mul(tf.mul(tf.sub(x, mean), inv), this.weight), this.bias);
+    });
+  }
+}
+
+/** PyTorch `nn.Linear` on the last axis (keys `weight` `[out, in]`, `bias`). */
+export class Linear extends Module {
+  /** Weight, internal `[in, out]`. */
+  readonly weight: tf.Variable;
+  /** Bias `[out]`, or null. */
+  readonly bias: tf.Variable | null;
+  constructor(readonly inFeatures: number, readonly outFeatures: number, bias = true) {
+    super();
+    this.weight = this.param('weight', uniformInit([inFeatures, outFeatures], inFeatures), { layout: 'linear' });
+    this.bias = bias ? this.param('bias', uniformInit([outFeatures], inFeatures)) : null;
+  }
+  forward(x: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => {
+      const flat = tf.reshape(x, [-1, this.inFeatures]);
+      let y = matMul(flat, this.weight);
+      if (this.bias) y = tf.add(y, this.bias);
+      return tf.reshape(y, [...x.shape.slice(0, -1), this.outFeatures]);
+    });
+  }
+}
+
+/** x·σ(x). */
+export class SiLU extends Module {
+  forward(x: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => tf.mul(x, tf.sigmoid(x)));
+  }
+}
+
+/** max(x, 0). */
+export class ReLU extends Module {
+  forward(x: tf.Tensor): tf.Tensor {
+    return tf.relu(x);
+  }
+}
+
+/** Exact (erf) GELU, PyTorch's default. */
+export class GELU extends Module {
+  forward(x: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => {
+      // 0.5·x·(1 + erf(x/√2)); tf.erf has gradients on every backend.
+      return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))));
+    });
+  }
+}
+
+/** σ(x). */
+export class Sigmoid extends Module {
+  forward(x: tf.Tensor): tf.Tensor {
+    return tf.sigmoid(x);
+  }
+}
+
+/** Returns its input. */
+export class Identity extends Module {
+  forward(x: tf.Tensor): tf.Tensor {
+    return x;
+  }
+}
+
+/** PyTorch `nn.MaxPool2d(k, s, p)`; padded cells never win (−∞ padding). */
+export class MaxPool2d extends Module {
+  constructor(readonly kernel: number, readonly stride: number = kernel, readonly padding = 0) {
+    super();
+  }
+  forward(x: tf.Tensor4D): tf.Tensor4D {
+    return tf.maxPool(x, this.kernel, this.stride, this.padding);
+  }
+}
+
+/** PyTorch `nn.Upsample(size=None, scale_factor, mode='nearest')`. */
+export class Upsample extends Module {
+  constructor(readonly size: number | null = null, readonly scaleFactor = 2, readonly mode = 'nearest') {
+    super();
+    if (mode !== 'nearest') throw new Error(`Upsample: mode '${mode}' is not supported (only 'nearest')`);
+    if (size !== null) throw new Error('Upsample: a fixed size is not supported; use scale_factor');
+  }
+  forward(x: tf.Tensor4D): tf.Tensor4D {
+    return upsampleNearest(x, this.scaleFactor);
+  }
+}
+
+/** PyTorch dimension (NCHW) → NHWC axis. */
+export function torchDimToNhwc(d: number): number {
+  const map = [0, 3, 1, 2];
+  const axis = map[d < 0 ? d + 4 : d];
+  if (axis === undefined) throw new Error(`dimension ${d} is not a 4-D tensor dimension`);
+  return axis;
+}
+
+/** ultralytics `Concat(dimension=1)`: concatenates a list of maps along a PyTorch dimension. */
+export class Concat extends Module {
+  readonly axis: number;
+  constructor(readonly dimension = 1) {
+    super();
+    this.axis = torchDimToNhwc(dimension);
+  }
+  forward(xs: tf.Tensor[]): tf.Tensor {
+    const shapes = xs.map((t) => t.shape);
+    const ref = shapes[0]!;
+    for (const s of shapes) {
+      if (s.some((d, i) => i !== this.axis && d !== ref[i])) {
+        throw new Error(`Concat: inputs differ outside dimension ${this.dimension}: ${shapes.map((s) => `[${s.join(', ')}]`).join(' vs ')}`);
+      }
+    }
+    return tf.concat(xs, this.axis);
+  }
+}

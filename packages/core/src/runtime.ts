@@ -1,0 +1,91 @@
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { createRequire } from 'node:module';
+
+/** Backends yolomods can run on, fastest first. */
+export type BackendName = 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
+
+/** Options for {@link initBackend}. */
+export interface InitBackendOptions {
+  /** Force one backend (same as the `YOLOMODS_BACKEND` environment variable, which wins over this). */
+  backend?: BackendName;
+  /** Log the chosen backend (once per process). Default true. */
+  log?: boolean;
+}
+
+const ORDER: BackendName[] = ['tensorflow', 'webgpu', 'wasm', 'cpu'];
+let logged = false;
+const req = createRequire(typeof __filename === 'string' ? __filename : import.meta.url);
+
+function tryRequire(name: string): boolean {
+  try {
+    req(name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function activate(name: BackendName): Promise<boolean> {
+  if (name === 'tensorflow') {
+    // The native packages are optional peers: their install downloads libtensorflow, which may fail.
+    if (!tryRequire('@tensorflow/tfjs-node-gpu') && !tryRequire('@tensorflow/tfjs-node')) return false;
+  }
+  if (name === 'webgpu') {
+    if (!(await setupWebGpu())) return false;
+  }
+  try {
+    return (await tf.setBackend(name)) && tf.getBackend() === name;
+  } catch {
+    return false;
+  }
+}
+
+async function setupWebGpu(): Promise<boolean> {
+  try {
+    const g = globalThis as { navigator?: { gpu?: unknown } };
+    if (!g.navigator?.gpu) {
+      const webgpu = req('webgpu') as { create: (flags: string[]) => unknown; globals: object };
+      Object.assign(globalThis, webgpu.globals);
+      const gpu = webgpu.create([]);
+      if (!g.navigator) Object.defineProperty(globalThis, 'navigator', { value: {}, configurable: true });
+      Object.defineProperty(g.navigator, 'gpu', { value: gpu, configurable: true });
+    }
+    const adapter = await (g.navigator!.gpu as { requestAdapter(): Promise<unknown> }).requestAdapter();
+    if (!adapter) return false;
+    req('@tensorflow/tfjs-backend-webgpu');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Chooses and activates the best available backend: `tensorflow` (tfjs-node[-gpu]), `webgpu` (npm
+ * `webgpu` + a GPU adapter), `wasm`, `cpu`. `YOLOMODS_BACKEND` forces one. Returns the name chosen.
+ */
+export async function initBackend(options: InitBackendOptions = {}): Promise<BackendName> {
+  tf.enableProdMode();
+  const forced = (process.env.YOLOMODS_BACKEND as BackendName | undefined) || options.backend;
+  if (forced && !ORDER.includes(forced)) {
+    throw new Error(`YOLOMODS_BACKEND='${forced}' is not a backend; choose one of ${ORDER.join(', ')}`);
+  }
+  const candidates = forced ? [forced] : ORDER;
+  for (const name of candidates) {
+    if (await activate(name)) {
+      await tf.ready();
+      if (!logged && options.log !== false) {
+        logged = true;
+        process.stderr.write(`yolomods: backend ${name}${forced ? ' (forced)' : ''}\n`);
+      }
+      return name;
+    }
+  }
+  throw new Error(
+    forced
+      ? `backend '${forced}' could not be started (is its package installed${forced === 'webgpu' ? ' and a GPU adapter present' : ''}?)`
+      : 'no TensorFlow.js backend could be started',
+  );
+}
+
+export { tf };
