@@ -26,3 +26,4 @@ export { parseModel, loadConfig, type ParseOptions, type ModelConfig } from './p
 export { DetectionModel, type LayerInfo, type ModelInfo, type InfoOptions } from './model';
 export { readSafetensors, parseSafetensors, writeSafetensors, type SafetensorsFile, type SafetensorsDtype, type WriteSafetensorsOptions } from './io/safetensors';
 export { readCase, assertClose, checkModuleCase, type FixtureCase, type Tolerance, type CheckOptions, type CaseReport } from './testing';
+export { measure, type Measurement, type MeasureOptions } from './bench';
