@@ -27,3 +27,6 @@ export { DetectionModel, type LayerInfo, type ModelInfo, type InfoOptions } from
 export { readSafetensors, parseSafetensors, writeSafetensors, type SafetensorsFile, type SafetensorsDtype, type WriteSafetensorsOptions } from './io/safetensors';
 export { readCase, assertClose, checkModuleCase, type FixtureCase, type Tolerance, type CheckOptions, type CaseReport } from './testing';
 export { measure, type Measurement, type MeasureOptions } from './bench';
+export { exportOnnx, type OnnxExportOptions } from './onnx/export';
+export { OnnxBuilder, OnnxFloat, type OnnxValue, type OnnxAttr } from './onnx/builder';
+export { exportChild } from './module';

@@ -1,5 +1,6 @@
 import { tf } from './runtime';
 import { fromHost, isHostTensor, toHost, type HostTensor } from './tensor';
+import type { OnnxBuilder } from './onnx/builder';
 
 /**
  * How a parameter is laid out in PyTorch versus inside (NHWC world). `oihw`: conv weight
@@ -50,6 +51,19 @@ export abstract class Module {
 
   /** Runs the block. NHWC tensors in, NHWC tensors out. */
   abstract forward(input: unknown): unknown;
+
+  /** Writes the block (eval semantics) into an ONNX graph; blocks without it cannot be exported. */
+  toOnnx?(g: OnnxBuilder, input: unknown): unknown;
+
+  /** A parameter or buffer of this module in PyTorch layout, as host floats (for exporters). */
+  torchValue(name: string): { data: Float32Array; shape: number[] } {
+    const e = this.#params.get(name);
+    if (!e) throw new Error(`${this.constructor.name} has no parameter '${name}'`);
+    const t = toTorchLayout(e.variable, e.layout);
+    const out = { data: Float32Array.from(t.dataSync() as Float32Array), shape: [...t.shape] };
+    t.dispose();
+    return out;
+  }
 
   /** Registers a parameter (or buffer) given in the internal layout; the module owns it. */
   protected param(
@@ -193,6 +207,15 @@ export class Sequential extends Module {
   forward(x: unknown): unknown {
     return this.layers.reduce((h, m) => m.forward(h), x);
   }
+  override toOnnx(g: OnnxBuilder, x: unknown): unknown {
+    return this.layers.reduce((h, m, i) => exportChild(g, m, h, String(i)), x);
+  }
+}
+
+/** Exports a child block, failing with its class name when it has no ONNX export. */
+export function exportChild(g: OnnxBuilder, m: Module, x: unknown, label?: string): unknown {
+  if (!m.toOnnx) throw new Error(`${m.constructor.name}${label ? ` (${label})` : ''} has no ONNX export`);
+  return m.toOnnx(g, x);
 }
 
 /** PyTorch `nn.ModuleList`: children `0..n-1`, no forward of its own. */

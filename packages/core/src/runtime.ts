@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { createRequire } from 'node:module';
+import { registerWasmKernels } from './wasm/kernels';
 
 /** Backends yolomods can run on, fastest first. */
 export type BackendName = 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
@@ -12,6 +13,9 @@ export interface InitBackendOptions {
   /** Log the chosen backend (once per process). Default true. */
   log?: boolean;
 }
+
+// wasm gradient kernels (and fixes) are registered once, before any backend starts.
+registerWasmKernels();
 
 const ORDER: BackendName[] = ['tensorflow', 'webgpu', 'wasm', 'cpu'];
 let logged = false;

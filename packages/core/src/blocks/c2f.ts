@@ -1,5 +1,6 @@
 import { tf } from '../runtime';
 import { Module, ModuleList } from '../module';
+import type { OnnxBuilder, OnnxValue } from '../onnx/builder';
 import { MaxPool2d } from '../nn/layers';
 import { Conv } from './conv';
 
@@ -23,6 +24,10 @@ export class Bottleneck extends Module {
       const y = this.cv2.forward(this.cv1.forward(x));
       return this.add ? tf.add(x, y) : y;
     });
+  }
+  override toOnnx(g: OnnxBuilder, x: OnnxValue): OnnxValue {
+    const y = this.cv2.toOnnx(g, this.cv1.toOnnx(g, x));
+    return this.add ? g.binary('Add', x, y) : y;
   }
 }
 
@@ -52,6 +57,11 @@ export class C2f extends Module {
       return this.cv2.forward(tf.concat(ys, 3));
     });
   }
+  override toOnnx(g: OnnxBuilder, x: OnnxValue): OnnxValue {
+    const ys = g.split(this.cv1.toOnnx(g, x), [this.c, this.c], 1);
+    for (const b of this.m.items) ys.push(b.toOnnx(g, ys[ys.length - 1]!));
+    return this.cv2.toOnnx(g, g.concat(ys, 1));
+  }
 }
 
 /** ultralytics `SPPF(c1, c2, k=5)`: three chained max-pools, concatenated. */
@@ -75,5 +85,10 @@ export class SPPF extends Module {
       for (let i = 0; i < 3; i++) ys.push(this.m.forward(ys[i]!));
       return this.cv2.forward(tf.concat(ys, 3));
     });
+  }
+  override toOnnx(g: OnnxBuilder, x: OnnxValue): OnnxValue {
+    const ys = [this.cv1.toOnnx(g, x)];
+    for (let i = 0; i < 3; i++) ys.push(this.m.toOnnx(g, ys[i]!));
+    return this.cv2.toOnnx(g, g.concat(ys, 1));
   }
 }

@@ -1,5 +1,6 @@
 import { tf } from '../runtime';
-import { Module } from '../module';
+import { Module, exportChild } from '../module';
+import type { OnnxBuilder, OnnxValue } from '../onnx/builder';
 import { BatchNorm2d, Conv2d, Identity, SiLU } from '../nn/layers';
 
 /** ultralytics `autopad`: 'same' padding for odd kernels. */
@@ -27,6 +28,10 @@ export class Conv extends Module {
   }
   forward(x: tf.Tensor4D): tf.Tensor4D {
     return tf.tidy(() => this.act.forward(this.bn.forward(this.conv.forward(x))) as tf.Tensor4D);
+  }
+  /** Exported with BatchNorm folded into the convolution (ultralytics `fuse_conv_and_bn`). */
+  override toOnnx(g: OnnxBuilder, x: OnnxValue): OnnxValue {
+    return exportChild(g, this.act, this.conv.toOnnx(g, x, this.bn.affine()), 'act') as OnnxValue;
   }
 }
 

@@ -3,6 +3,7 @@ import { Module, ModuleList, Sequential } from '../module';
 import { Conv2d } from '../nn/layers';
 import { matMul } from '../ops/conv';
 import { Conv } from './conv';
+import type { OnnxBuilder, OnnxValue } from '../onnx/builder';
 
 /** What a detection head returns. */
 export interface DetectOutput {
@@ -142,5 +143,34 @@ export class Detect extends Module {
     const feats = this.heads(xs);
     if (this.training || this.stride.length === 0) return { y: null, feats };
     return { y: this.decode(feats), feats };
+  }
+
+  /** Raw maps per level in the ONNX graph (subclasses that fuse first override this). */
+  protected onnxHeads(g: OnnxBuilder, xs: OnnxValue[]): OnnxValue[] {
+    return xs.map((x, i) => g.concat([this.cv2.items[i]!.toOnnx(g, x) as OnnxValue, this.cv3.items[i]!.toOnnx(g, x) as OnnxValue], 1));
+  }
+
+  /** Exports the head with its decode: output `[B, 4 + nc, A]` exactly as ultralytics' `y`. */
+  override toOnnx(g: OnnxBuilder, xs: OnnxValue[]): OnnxValue {
+    const maps = this.onnxHeads(g, xs);
+    const b = maps[0]!.shape[0]!;
+    const flat = g.concat(maps.map((m) => g.reshape(m, [b, this.no, m.shape[2]! * m.shape[3]!])), 2);
+    const a = flat.shape[2]!;
+    const [box, cls] = g.split(flat, [4 * this.regMax, this.nc], 1);
+    const bins = g.transpose(g.reshape(box!, [b, 4, this.regMax, a]), [0, 2, 1, 3]);
+    const w = this.dfl.conv.torchValue('weight');
+    const dist = g.reshape(g.conv(g.op('Softmax', [bins], { axis: 1 }, bins.shape), g.constant(w.data, w.shape, 'dfl'), null), [b, 4, a]);
+    const { points, strides } = makeAnchors(maps.map((m) => [m.shape[2]!, m.shape[3]!]), this.stride);
+    const xy = new Float32Array(2 * a);
+    for (let k = 0; k < a; k++) {
+      xy[k] = points[2 * k]!;
+      xy[a + k] = points[2 * k + 1]!;
+    }
+    const anchors = g.constant(xy, [1, 2, a], 'anchors');
+    const x1y1 = g.binary('Sub', anchors, g.slice(dist, 1, 0, 2));
+    const x2y2 = g.binary('Add', anchors, g.slice(dist, 1, 2, 4));
+    const c = g.binary('Div', g.binary('Add', x1y1, x2y2), g.constant([2], [], 'two'));
+    const xywh = g.binary('Mul', g.concat([c, g.binary('Sub', x2y2, x1y1)], 1), g.constant(strides, [1, 1, a], 'strides'));
+    return g.concat([xywh, g.unary('Sigmoid', cls!)], 1);
   }
 }

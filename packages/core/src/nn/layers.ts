@@ -3,6 +3,7 @@ import { Module } from '../module';
 import { conv2d, matMul, pair, type Pair } from '../ops/conv';
 import { uniformInit } from '../ops/init';
 import { upsampleNearest } from '../ops/sample';
+import type { OnnxBuilder, OnnxValue } from '../onnx/builder';
 
 /** Options of {@link Conv2d} beyond channels and kernel. */
 export interface Conv2dConfig {
@@ -47,6 +48,25 @@ export class Conv2d extends Module {
     return tf.tidy(() => {
       const y = conv2d(x, this.weight as tf.Tensor4D, this.opts);
       return this.bias ? tf.add(y, this.bias) : y;
+    });
+  }
+  override toOnnx(g: OnnxBuilder, x: OnnxValue, fold?: { scale: Float32Array; shift: Float32Array }): OnnxValue {
+    const w = this.torchValue('weight');
+    const out = this.outChannels;
+    const per = w.data.length / out;
+    const bias = this.bias ? this.torchValue('bias').data : new Float32Array(out);
+    if (fold) {
+      for (let o = 0; o < out; o++) {
+        for (let j = 0; j < per; j++) w.data[o * per + j]! *= fold.scale[o]!;
+        bias[o] = bias[o]! * fold.scale[o]! + fold.shift[o]!;
+      }
+    }
+    const hasBias = !!this.bias || !!fold;
+    return g.conv(x, g.constant(w.data, w.shape, 'weight'), hasBias ? g.constant(bias, [out], 'bias') : null, {
+      stride: pair(this.opts.stride, 1),
+      pad: pair(this.opts.padding, 0),
+      dilation: pair(this.opts.dilation, 1),
+      groups: this.opts.groups,
     });
   }
 }
@@ -95,6 +115,17 @@ export class BatchNorm2d extends Module {
       return tf.add(tf.mul(tf.mul(tf.sub(x, mean), inv), this.weight), this.bias);
     });
   }
+  /** Eval-mode BN as a per-channel affine map y = x·scale + shift (for folding into a conv). */
+  affine(): { scale: Float32Array; shift: Float32Array } {
+    const [g, b, m, v] = ['weight', 'bias', 'running_mean', 'running_var'].map((k) => this.torchValue(k).data) as Float32Array[];
+    const scale = g!.map((gi, i) => gi / Math.sqrt(v![i]! + this.eps));
+    return { scale, shift: b!.map((bi, i) => bi - m![i]! * scale[i]!) };
+  }
+  override toOnnx(g: OnnxBuilder, x: OnnxValue): OnnxValue {
+    const { scale, shift } = this.affine();
+    const shape = [1, this.channels, 1, 1];
+    return g.binary('Add', g.binary('Mul', x, g.constant(scale, shape, 'bn_scale')), g.constant(shift, shape, 'bn_shift'));
+  }
 }
 
 /** PyTorch `nn.Linear` on the last axis (keys `weight` `[out, in]`, `bias`). */
@@ -123,12 +154,18 @@ export class SiLU extends Module {
   forward(x: tf.Tensor): tf.Tensor {
     return tf.tidy(() => tf.mul(x, tf.sigmoid(x)));
   }
+  override toOnnx(g: OnnxBuilder, x: OnnxValue): OnnxValue {
+    return g.silu(x);
+  }
 }
 
 /** max(x, 0). */
 export class ReLU extends Module {
   forward(x: tf.Tensor): tf.Tensor {
     return tf.relu(x);
+  }
+  override toOnnx(g: OnnxBuilder, x: OnnxValue): OnnxValue {
+    return g.unary('Relu', x);
   }
 }
 
@@ -140,6 +177,10 @@ export class GELU extends Module {
       return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))));
     });
   }
+  override toOnnx(g: OnnxBuilder, x: OnnxValue): OnnxValue {
+    const erf = g.unary('Erf', g.binary('Mul', x, g.constant([Math.SQRT1_2], [], 'rsqrt2')));
+    return g.binary('Mul', g.binary('Mul', x, g.constant([0.5], [], 'half')), g.binary('Add', erf, g.constant([1], [], 'one')));
+  }
 }
 
 /** σ(x). */
@@ -147,11 +188,17 @@ export class Sigmoid extends Module {
   forward(x: tf.Tensor): tf.Tensor {
     return tf.sigmoid(x);
   }
+  override toOnnx(g: OnnxBuilder, x: OnnxValue): OnnxValue {
+    return g.unary('Sigmoid', x);
+  }
 }
 
 /** Returns its input. */
 export class Identity extends Module {
   forward(x: tf.Tensor): tf.Tensor {
+    return x;
+  }
+  override toOnnx(_g: OnnxBuilder, x: OnnxValue): OnnxValue {
     return x;
   }
 }
@@ -164,6 +211,11 @@ export class MaxPool2d extends Module {
   forward(x: tf.Tensor4D): tf.Tensor4D {
     return tf.maxPool(x, this.kernel, this.stride, this.padding);
   }
+  override toOnnx(g: OnnxBuilder, x: OnnxValue): OnnxValue {
+    const [k, s, p] = [this.kernel, this.stride, this.padding];
+    const out = (d: number) => Math.floor((d + 2 * p - k) / s) + 1;
+    return g.op('MaxPool', [x], { kernel_shape: [k, k], strides: [s, s], pads: [p, p, p, p] }, [x.shape[0]!, x.shape[1]!, out(x.shape[2]!), out(x.shape[3]!)]);
+  }
 }
 
 /** PyTorch `nn.Upsample(size=None, scale_factor, mode='nearest')`. */
@@ -175,6 +227,12 @@ export class Upsample extends Module {
   }
   forward(x: tf.Tensor4D): tf.Tensor4D {
     return upsampleNearest(x, this.scaleFactor);
+  }
+  override toOnnx(g: OnnxBuilder, x: OnnxValue): OnnxValue {
+    const f = this.scaleFactor;
+    const scales = g.constant([1, 1, f, f], [4], 'scales');
+    const shape = [x.shape[0]!, x.shape[1]!, Math.round(x.shape[2]! * f), Math.round(x.shape[3]! * f)];
+    return g.op('Resize', [x, null, scales], { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' }, shape);
   }
 }
 
@@ -202,5 +260,8 @@ export class Concat extends Module {
       }
     }
     return tf.concat(xs, this.axis);
+  }
+  override toOnnx(g: OnnxBuilder, xs: OnnxValue[]): OnnxValue {
+    return g.concat(xs, this.dimension);
   }
 }

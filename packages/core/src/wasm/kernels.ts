@@ -1,0 +1,71 @@
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { conv2dBackpropFilter, conv2dBackpropInput, depthwiseBackpropFilter, depthwiseBackpropInput } from './conv-grads';
+import { batchedGather, unsortedSegmentSum } from './gather';
+import { maxPoolGrad, resizeNearestGrad } from './pool-grads';
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+type Args = { inputs: Record<string, any>; attrs: Record<string, any> };
+
+// Kernel functions may return a tf.Tensor (the engine adopts anything with a rank); the ops used
+// inside run on wasm's own forward kernels with the tape off.
+const KERNELS: Record<string, (a: Args) => tf.Tensor> = {
+  Conv2DBackpropInput: ({ inputs: { dy, filter }, attrs: a }) => {
+    if (a.dataFormat === 'NCHW') throw new Error('Conv2DBackpropInput on wasm: NCHW is not supported; use NHWC');
+    return conv2dBackpropInput(dy, filter, a.inputShape, a.strides, a.pad, a.dimRoundingMode);
+  },
+  Conv2DBackpropFilter: ({ inputs: { x, dy }, attrs: a }) => {
+    if (a.dataFormat === 'NCHW') throw new Error('Conv2DBackpropFilter on wasm: NCHW is not supported; use NHWC');
+    return conv2dBackpropFilter(x, dy, a.filterShape, a.strides, a.pad, a.dimRoundingMode);
+  },
+  DepthwiseConv2dNativeBackpropInput: ({ inputs: { dy, filter }, attrs: a }) => {
+    assertNoDilation(a.dilations, 'DepthwiseConv2dNativeBackpropInput');
+    return depthwiseBackpropInput(dy, filter, a.inputShape, a.strides, a.pad, a.dimRoundingMode);
+  },
+  DepthwiseConv2dNativeBackpropFilter: ({ inputs: { x, dy }, attrs: a }) => {
+    assertNoDilation(a.dilations, 'DepthwiseConv2dNativeBackpropFilter');
+    return depthwiseBackpropFilter(x, dy, a.filterShape, a.strides, a.pad, a.dimRoundingMode);
+  },
+  MaxPoolGrad: ({ inputs: { dy, input }, attrs: a }) => maxPoolGrad(dy, input, a.filterSize, a.strides, a.pad, a.dimRoundingMode),
+  ResizeNearestNeighborGrad: ({ inputs: { images, dy }, attrs: a }) => resizeNearestGrad(images, dy, !!a.alignCorners, !!a.halfPixelCenters),
+  UnsortedSegmentSum: ({ inputs: { x, segmentIds }, attrs: a }) => unsortedSegmentSum(x, segmentIds, a.numSegments),
+};
+
+function assertNoDilation(d: number | [number, number] | undefined, name: string): void {
+  if (d !== undefined && (Array.isArray(d) ? d.some((v) => v !== 1) : d !== 1)) throw new Error(`${name} on wasm: dilations ${d} are not supported`);
+}
+
+/** Kernels yolomods registers (or replaces) on the wasm backend for training. */
+export const WASM_TRAINING_KERNELS: readonly string[] = [...Object.keys(KERNELS), 'GatherV2'];
+
+let registered = false;
+
+/**
+ * Registers wasm gradient kernels built from wasm's fast forward kernels (conv/depth-wise conv
+ * backprops, UnsortedSegmentSum) and replaces wasm kernels that give wrong results (MaxPoolGrad,
+ * ResizeNearestNeighborGrad at batch ≥ 2, GatherV2 with batchDims). Idempotent; core calls it on import.
+ */
+export function registerWasmKernels(): void {
+  if (registered) return;
+  registered = true;
+  for (const [kernelName, fn] of Object.entries(KERNELS)) {
+    if (tf.getKernel(kernelName, 'wasm')) tf.unregisterKernel(kernelName, 'wasm');
+    tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: fn as unknown as tf.KernelFunc });
+  }
+  const gather = tf.getKernel('GatherV2', 'wasm');
+  if (gather) {
+    tf.unregisterKernel('GatherV2', 'wasm');
+    tf.registerKernel({
+      kernelName: 'GatherV2',
+      backendName: 'wasm',
+      setupFunc: gather.setupFunc, // the stock kernel still serves batchDims = 0 and needs its wasm bindings
+      kernelFunc: ((args: Args & { backend: unknown }) => {
+        const { x, indices } = args.inputs;
+        const batchDims = args.attrs.batchDims ?? 0;
+        if (!batchDims) return gather.kernelFunc(args as never);
+        const axis = tf.util.parseAxisParam(args.attrs.axis, x.shape)[0]!;
+        return batchedGather(x, indices, axis, batchDims);
+      }) as unknown as tf.KernelFunc,
+    });
+  }
+}
