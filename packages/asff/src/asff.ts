@@ -1,4 +1,4 @@
-import { Conv, MaxPool2d, Module, SiLU, tf, upsampleNearest } from '@yolomods/core';
+import { Conv, MaxPool2d, Module, Upsample, tf, type OnnxBuilder, type OnnxValue } from '@yolomods/core';
 
 /** Softmax fusion maps of one forward, kept for visualisation. */
 export interface AsffWeights {
@@ -8,9 +8,7 @@ export interface AsffWeights {
   fusedSum: tf.Tensor3D;
 }
 
-// The seed builds its Convs with YOLOv5 6.x `Conv`, whose SiLU is a fresh module per Conv: giving each
-// its own keeps `info().layers` equal to PyTorch's module count (no parameters, same numbers).
-const conv = (c1: number, c2: number, k: number, s = 1) => new Conv(c1, c2, k, s, null, 1, 1, new SiLU());
+const conv = (c1: number, c2: number, k: number, s = 1) => new Conv(c1, c2, k, s);
 
 /**
  * Adaptive spatial feature fusion (seed `ASFFV5`) for one pyramid level. Takes `[P3, P4, P5]` (NHWC),
@@ -27,7 +25,10 @@ export class ASFF extends Module {
   readonly outChannels: number;
   /** Keep the fusion weights of the last forward (can be switched at any time). */
   vis: boolean;
+  // Functional in the seed (F.max_pool2d, F.interpolate): not children, so not in the module count.
   readonly #pool = new MaxPool2d(3, 2, 1);
+  readonly #up2 = new Upsample(null, 2);
+  readonly #up4 = new Upsample(null, 4);
   readonly #convs: Record<string, Conv> = {};
   #last: AsffWeights | null = null;
 
@@ -86,18 +87,19 @@ export class ASFF extends Module {
     });
   }
 
-  /** Resized maps of levels 0, 1, 2 at this level's resolution. */
-  #resize([p3, p4, p5]: tf.Tensor4D[]): tf.Tensor4D[] {
-    if (this.level === 0) return [p5!, this.#c('stride_level_1').forward(p4!), this.#c('stride_level_2').forward(this.#pool.forward(p3!))];
-    if (this.level === 1) return [upsampleNearest(this.#c('compress_level_0').forward(p5!), 2), p4!, this.#c('stride_level_2').forward(p3!)];
-    return [upsampleNearest(this.#c('compress_level_0').forward(p5!), 4), upsampleNearest(this.#c('compress_level_1').forward(p4!), 2), p3!];
+  /** Resized maps of levels 0, 1, 2 at this level's resolution (`run` = forward or ONNX export of a child). */
+  #resize<T>([p3, p4, p5]: T[], run: (m: Module, x: T) => T): T[] {
+    const c = (name: string, x: T) => run(this.#convs[name]!, x);
+    if (this.level === 0) return [p5!, c('stride_level_1', p4!), c('stride_level_2', run(this.#pool, p3!))];
+    if (this.level === 1) return [run(this.#up2, c('compress_level_0', p5!)), p4!, c('stride_level_2', p3!)];
+    return [run(this.#up4, c('compress_level_0', p5!)), run(this.#up2, c('compress_level_1', p4!)), p3!];
   }
 
   forward(xs: tf.Tensor4D[]): tf.Tensor4D {
     this.#check(xs);
     let kept: AsffWeights | null = null;
     const out = tf.tidy(() => {
-      const resized = this.#resize(xs);
+      const resized = this.#resize(xs, (m, x) => m.forward(x) as tf.Tensor4D);
       const s0 = resized[0]!.shape;
       if (resized.some((r) => r.shape[1] !== s0[1] || r.shape[2] !== s0[2])) {
         throw new Error(
@@ -114,6 +116,17 @@ export class ASFF extends Module {
     });
     if (kept) this.#setLast(kept);
     return out;
+  }
+
+  /** Exports the fusion (weights not kept: `vis` is a TF.js-side feature). Inputs are NCHW `[P3, P4, P5]`. */
+  override toOnnx(g: OnnxBuilder, xs: OnnxValue[]): OnnxValue {
+    const run = (m: Module, x: OnnxValue) => m.toOnnx!(g, x) as OnnxValue;
+    const resized = this.#resize(xs, run);
+    const v = g.concat(resized.map((r, i) => run(this.#c(`weight_level_${i}`), r)), 1);
+    const logits = run(this.#c('weight_levels'), v);
+    const parts = g.split(g.op('Softmax', [logits], { axis: 1 }, logits.shape), [1, 1, 1], 1);
+    const terms = resized.map((r, i) => g.binary('Mul', r, parts[i]!));
+    return run(this.#c('expand'), g.binary('Add', g.binary('Add', terms[0]!, terms[1]!), terms[2]!));
   }
 
   #setLast(v: AsffWeights | null): void {

@@ -1,4 +1,4 @@
-import { Detect, tf, type DetectOutput } from '@yolomods/core';
+import { Detect, tf, type DetectOutput, type OnnxBuilder, type OnnxValue } from '@yolomods/core';
 import { ASFF, type AsffWeights } from './asff';
 
 /**
@@ -46,6 +46,11 @@ export class Detect_ASFF extends Detect {
     return this.fusions.map((f) => f.lastWeights);
   }
 
+  override dispose(): void {
+    this.vis = false;
+    super.dispose();
+  }
+
   override forward(xs: tf.Tensor4D[]): DetectOutput {
     if (!Array.isArray(xs) || xs.length !== 3) throw new Error(`Detect_ASFF expects 3 feature maps [P3, P4, P5], got ${Array.isArray(xs) ? xs.length : 'a single tensor'}`);
     const fused: tf.Tensor4D[] = [];
@@ -55,5 +60,10 @@ export class Detect_ASFF extends Detect {
     } finally {
       tf.dispose(fused);
     }
+  }
+
+  /** ONNX export: the same fusions in front of Detect's branches and decode. */
+  protected override onnxHeads(g: OnnxBuilder, xs: OnnxValue[]): OnnxValue[] {
+    return super.onnxHeads(g, this.fusions.map((f) => f.toOnnx(g, xs)));
   }
 }

@@ -12,7 +12,7 @@ const VERSION = '0.1.0';
 
 /** Absolute path of the bundled YAMLs (`yolov8-ASFF.yaml`), from the ESM or the CJS build alike. */
 export const configsDir: string =
-  typeof __dirname !== 'undefined' ? path.join(__dirname, '../configs') : fileURLToPath(new URL('../configs/', import.meta.url));
+  typeof __dirname !== 'undefined' ? path.join(__dirname, '../configs') : fileURLToPath(new URL('../configs', import.meta.url));
 
 /**
  * YAML rule of a stand-alone `ASFF`: `[[P3, P4, P5], 1, ASFF, [level, rfb?, vis?]]` → `ASFF(level, [c_P3, c_P4, c_P5], ...)`;

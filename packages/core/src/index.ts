@@ -1,4 +1,6 @@
 export { tf, initBackend, type BackendName, type InitBackendOptions } from './runtime';
+export { registerWasmKernels, WASM_TRAINING_KERNELS, CPU_FIXED_KERNELS } from './wasm/kernels';
+export { wasmThreads, shutdownWasmThreads, requestedThreads } from './wasm/threads';
 export { toHost, fromHost, nchwToNhwc, nhwcToNchw, isHostTensor, type HostTensor, type TensorMap } from './tensor';
 export { Module, Sequential, ModuleList, toTorchLayout, type Layout, type ParamEntry, type LoadOptions, type StateValue } from './module';
 export { Conv2d, BatchNorm2d, Linear, SiLU, ReLU, GELU, Sigmoid, Identity, MaxPool2d, Upsample, Concat, torchDimToNhwc, type Conv2dConfig } from './nn/layers';

@@ -3,6 +3,7 @@ import { Module, ModuleList } from './module';
 import { BatchNorm2d } from './nn/layers';
 import { Detect, type DetectOutput } from './blocks/detect';
 import { countMacs } from './ops/flops';
+import { fuseConvBn } from './fuse';
 
 /** What `parseModel` recorded about one YAML layer (the columns of ultralytics' table). */
 export interface LayerInfo {
@@ -57,6 +58,7 @@ export class DetectionModel extends Module {
   /** The parsed YAML (scale and nc filled in). */
   readonly yaml: Record<string, unknown>;
   readonly #gflops = new Map<number, number>();
+  #fused: (() => void) | null = null;
 
   constructor(layers: Module[], infos: LayerInfo[], save: Set<number>, yaml: Record<string, unknown>, ch: number) {
     super();
@@ -130,6 +132,22 @@ export class DetectionModel extends Module {
       });
       return cur as DetectOutput as unknown as tf.TensorContainer;
     }) as unknown as DetectOutput;
+  }
+
+  /**
+   * ultralytics `fuse()`: folds each Conv block's BatchNorm into its convolution and puts the model
+   * in eval mode (inference only; fuse after loading weights). Idempotent.
+   */
+  fuse(): this {
+    if (!this.#fused) {
+      this.#fused = fuseConvBn(this).release;
+      const dispose = this.dispose.bind(this);
+      this.dispose = () => {
+        this.#fused?.();
+        dispose();
+      };
+    }
+    return this.eval();
   }
 
   /** `{ layers, parameters, gradients, gflops }`; with `verbose`, prints the table and summary line. */

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { createRequire } from 'node:module';
 import { registerWasmKernels } from './wasm/kernels';
+import { prepareWasmThreads, requestedThreads, wasmThreads } from './wasm/threads';
 
 /** Backends yolomods can run on, fastest first. */
 export type BackendName = 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
@@ -12,6 +13,11 @@ export interface InitBackendOptions {
   backend?: BackendName;
   /** Log the chosen backend (once per process). Default true. */
   log?: boolean;
+  /**
+   * wasm threads in Node (`YOLOMODS_THREADS` wins over this); default: the available cores. Only
+   * the first wasm start in a process applies it. Falls back to 1 thread, logging why.
+   */
+  threads?: number;
 }
 
 // wasm gradient kernels (and fixes) are registered once, before any backend starts.
@@ -30,7 +36,35 @@ function tryRequire(name: string): boolean {
   }
 }
 
-async function activate(name: BackendName): Promise<boolean> {
+let wasmNote = '';
+
+/** Starts wasm with the requested threads; if a threaded start fails, starts it again with one. */
+async function activateWasm(threads: number): Promise<boolean> {
+  const start = async (n: number) => {
+    const plan = prepareWasmThreads(n);
+    try {
+      return { plan, ok: (await tf.setBackend('wasm')) && tf.getBackend() === 'wasm' };
+    } catch {
+      return { plan, ok: false };
+    } finally {
+      plan.settle();
+    }
+  };
+  let { plan, ok } = await start(threads);
+  let why = plan.fallback;
+  if (!ok && threads > 1 && !why) {
+    why = 'the threaded-SIMD module failed to start';
+    ({ ok } = await start(1));
+  }
+  const got = ok ? wasmThreads() : 1;
+  if (got === threads) why = undefined;
+  else why ??= `tfjs started ${got}`;
+  wasmNote = ` (${got} thread${got === 1 ? '' : 's'}${why ? `; ${threads} requested, ${why}` : ''})`;
+  return ok;
+}
+
+async function activate(name: BackendName, options: InitBackendOptions = {}): Promise<boolean> {
+  if (name === 'wasm') return activateWasm(requestedThreads(options.threads));
   if (name === 'tensorflow') {
     // The native packages are optional peers: their install downloads libtensorflow, which may fail.
     if (!tryRequire('@tensorflow/tfjs-node-gpu') && !tryRequire('@tensorflow/tfjs-node')) return false;
@@ -48,7 +82,8 @@ async function activate(name: BackendName): Promise<boolean> {
 async function setupWebGpu(): Promise<boolean> {
   try {
     const g = globalThis as { navigator?: { gpu?: unknown } };
-    if (!g.navigator?.gpu) {
+    const installed = !g.navigator?.gpu;
+    if (installed) {
       const webgpu = req('webgpu') as { create: (flags: string[]) => unknown; globals: object };
       Object.assign(globalThis, webgpu.globals);
       const gpu = webgpu.create([]);
@@ -56,7 +91,11 @@ async function setupWebGpu(): Promise<boolean> {
       Object.defineProperty(g.navigator, 'gpu', { value: gpu, configurable: true });
     }
     const adapter = await (g.navigator!.gpu as { requestAdapter(): Promise<unknown> }).requestAdapter();
-    if (!adapter) return false;
+    if (!adapter) {
+      // A referenced dawn instance keeps Node alive (webgpu README, "Lifetime"): drop the one we made.
+      if (installed) delete (g.navigator as { gpu?: unknown }).gpu;
+      return false;
+    }
     req('@tensorflow/tfjs-backend-webgpu');
     return true;
   } catch {
@@ -76,11 +115,11 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
   }
   const candidates = forced ? [forced] : ORDER;
   for (const name of candidates) {
-    if (await activate(name)) {
+    if (await activate(name, options)) {
       await tf.ready();
       if (!logged && options.log !== false) {
         logged = true;
-        process.stderr.write(`yolomods: backend ${name}${forced ? ' (forced)' : ''}\n`);
+        process.stderr.write(`yolomods: backend ${name}${forced ? ' (forced)' : ''}${name === 'wasm' ? wasmNote : ''}\n`);
       }
       return name;
     }

@@ -4,8 +4,8 @@ import { C2f, Conv, Detect, SPPF, assertClose, checkModuleCase, initBackend, nhw
 import { config, fixture } from './fixtures';
 
 for (const backend of ['cpu', 'wasm'] as BackendName[]) {
-  // Stock wasm has no conv backprop kernels: its gradients are the runtime issue's work.
-  const grads = backend === 'cpu';
+  // core registers wasm's gradient kernels (src/wasm/kernels.ts), so both backends check gradients.
+  const grads = true;
   describe(`standard blocks on ${backend}`, () => {
     beforeAll(async () => {
       await initBackend({ backend, log: false });

@@ -19,7 +19,7 @@ export function batchedGather(x: tf.Tensor, indices: tf.Tensor, axis: number, ba
   const { batchSize, outerSize, dimSize, sliceSize, outputShape } = info;
   const perBatch = indices.size / batchSize;
   return tf.tidy(() => {
-    const rows = tf.reshape(tf.mul(tf.range(0, batchSize * outerSize, 1, 'int32'), dimSize), [batchSize, outerSize, 1]);
+    const rows = tf.reshape(tf.range(0, batchSize * outerSize * dimSize, dimSize, 'int32'), [batchSize, outerSize, 1]);
     const flatIdx = tf.add(tf.reshape(tf.cast(indices, 'int32'), [batchSize, 1, perBatch]), rows);
     const values = tf.gather(tf.reshape(x, [batchSize * outerSize * dimSize, sliceSize]), tf.reshape(flatIdx, [-1]), 0, 0);
     return tf.reshape(values, outputShape);

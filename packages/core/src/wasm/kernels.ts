@@ -38,12 +38,16 @@ function assertNoDilation(d: number | [number, number] | undefined, name: string
 /** Kernels yolomods registers (or replaces) on the wasm backend for training. */
 export const WASM_TRAINING_KERNELS: readonly string[] = [...Object.keys(KERNELS), 'GatherV2'];
 
+/** cpu kernels yolomods replaces: tfjs-cpu's ResizeNearestNeighborGrad reads `dy` at the wrong batch offset for batch ≥ 2. */
+export const CPU_FIXED_KERNELS: readonly string[] = ['ResizeNearestNeighborGrad'];
+
 let registered = false;
 
 /**
  * Registers wasm gradient kernels built from wasm's fast forward kernels (conv/depth-wise conv
  * backprops, UnsortedSegmentSum) and replaces wasm kernels that give wrong results (MaxPoolGrad,
- * ResizeNearestNeighborGrad at batch ≥ 2, GatherV2 with batchDims). Idempotent; core calls it on import.
+ * ResizeNearestNeighborGrad at batch ≥ 2, GatherV2 with batchDims); also fixes cpu's nearest-resize
+ * gradient. Idempotent; core calls it on import.
  */
 export function registerWasmKernels(): void {
   if (registered) return;
@@ -51,6 +55,10 @@ export function registerWasmKernels(): void {
   for (const [kernelName, fn] of Object.entries(KERNELS)) {
     if (tf.getKernel(kernelName, 'wasm')) tf.unregisterKernel(kernelName, 'wasm');
     tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: fn as unknown as tf.KernelFunc });
+  }
+  for (const kernelName of CPU_FIXED_KERNELS) {
+    if (tf.getKernel(kernelName, 'cpu')) tf.unregisterKernel(kernelName, 'cpu');
+    tf.registerKernel({ kernelName, backendName: 'cpu', kernelFunc: KERNELS[kernelName] as unknown as tf.KernelFunc });
   }
   const gather = tf.getKernel('GatherV2', 'wasm');
   if (gather) {

@@ -29,9 +29,9 @@ export function maxPoolGrad(dy: tf.Tensor4D, x: tf.Tensor4D, filterSize: number 
     }
     const winner = tf.argMax(tf.stack(taps), 0);
     const base = tf.addN([
-      tf.reshape(tf.mul(tf.range(0, n, 1, 'int32'), h * w * c), [n, 1, 1, 1]),
-      tf.reshape(tf.mul(tf.range(-pt, oh * sh - pt, sh, 'int32'), w * c), [1, oh, 1, 1]),
-      tf.reshape(tf.mul(tf.range(-pl, ow * sw - pl, sw, 'int32'), c), [1, 1, ow, 1]),
+      tf.reshape(tf.range(0, n * h * w * c, h * w * c, 'int32'), [n, 1, 1, 1]),
+      tf.reshape(tf.range(-pt * w * c, (oh * sh - pt) * w * c, sh * w * c, 'int32'), [1, oh, 1, 1]),
+      tf.reshape(tf.range(-pl * c, (ow * sw - pl) * c, sw * c, 'int32'), [1, 1, ow, 1]),
       tf.reshape(tf.range(0, c, 1, 'int32'), [1, 1, 1, c]),
     ].map((t) => tf.broadcastTo(t, [n, oh, ow, c])));
     const flat = tf.add(base, tf.gather(tf.tensor1d(offsets, 'int32'), winner));

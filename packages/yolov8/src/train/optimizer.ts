@@ -1,0 +1,154 @@
+import { BatchNorm2d, tf, type DetectionModel, type HostTensor } from '@yolomods/core';
+
+/** One parameter the optimiser updates. */
+interface Slot {
+  key: string;
+  variable: tf.Variable;
+}
+
+/** A param group (ultralytics order: 0 biases, 1 weights with decay, 2 BN weights). */
+export interface ParamGroup {
+  /** Parameters. */
+  params: Slot[];
+  /** Current learning rate. */
+  lr: number;
+  /** The lr the scheduler scales (`initial_lr`). */
+  initialLr: number;
+  /** Current momentum (SGD) — ignored by AdamW, as in PyTorch where Adam groups have no `momentum`. */
+  momentum: number;
+  /** Weight decay. */
+  weightDecay: number;
+}
+
+/** ultralytics `build_optimizer(name='auto')`: AdamW with a fitted lr for short schedules, else SGD. */
+export function resolveOptimizer(name: string, lr0: number, momentum: number, nc: number, iterations: number): { name: 'SGD' | 'AdamW'; lr: number; momentum: number; auto: boolean } {
+  if (name !== 'auto') return { name: name as 'SGD' | 'AdamW', lr: lr0, momentum, auto: false };
+  const lrFit = Math.round((0.002 * 5) / (4 + nc) * 1e6) / 1e6;
+  return iterations > 10000 ? { name: 'SGD', lr: 0.01, momentum: 0.9, auto: true } : { name: 'AdamW', lr: lrFit, momentum: 0.9, auto: true };
+}
+
+/**
+ * SGD (nesterov) or AdamW over ultralytics' three groups: biases (no decay), weights with decay,
+ * BatchNorm weights (no decay). State lives in TF.js variables and round-trips through host tensors.
+ */
+export class Optimizer {
+  readonly groups: ParamGroup[];
+  /** Steps taken (Adam bias correction). */
+  step = 0;
+  readonly #m = new Map<string, tf.Variable>();
+  readonly #v = new Map<string, tf.Variable>();
+
+  constructor(
+    readonly name: 'SGD' | 'AdamW',
+    model: DetectionModel,
+    lr: number,
+    momentum: number,
+    decay: number,
+  ) {
+    const g: Slot[][] = [[], [], []];
+    const bnWeights = new Set<tf.Variable>();
+    for (const m of model.modules()) if (m instanceof BatchNorm2d) bnWeights.add(m.weight);
+    for (const [key, e] of model.namedEntries()) {
+      if (!e.trainable) continue;
+      const slot = { key, variable: e.variable };
+      if (key.includes('bias')) g[0]!.push(slot);
+      else if (bnWeights.has(e.variable)) g[2]!.push(slot);
+      else g[1]!.push(slot);
+    }
+    const mk = (params: Slot[], wd: number): ParamGroup => ({ params, lr, initialLr: lr, momentum, weightDecay: wd });
+    this.groups = [mk(g[0]!, 0), mk(g[1]!, decay), mk(g[2]!, 0)];
+  }
+
+  /** Parameter count per group, for the log line. */
+  summary(): string {
+    const [b, w, bn] = this.groups.map((x) => x.params.length);
+    return `optimizer: ${this.name}(lr=${this.groups[0]!.lr}, momentum=${this.groups[0]!.momentum}) with parameter groups ${bn} weight(decay=0.0), ${w} weight(decay=${this.groups[1]!.weightDecay}), ${b} bias(decay=0.0)`;
+  }
+
+  /** Applies one update with the given gradients (by variable name); `clip` is the max global L2 norm. */
+  apply(grads: Record<string, tf.Tensor>, clip = 10): void {
+    this.step++;
+    tf.tidy(() => {
+      const all = this.groups.flatMap((g) => g.params).filter((p) => grads[p.variable.name]);
+      const sq = tf.addN(all.map((p) => tf.sum(tf.square(grads[p.variable.name]!))));
+      const norm = Math.sqrt(sq.dataSync()[0]!);
+      const coef = norm > clip ? clip / (norm + 1e-6) : 1;
+      for (const g of this.groups) {
+        for (const p of g.params) {
+          const raw = grads[p.variable.name];
+          if (!raw) continue;
+          let grad = coef === 1 ? raw : tf.mul(raw, coef);
+          if (this.name === 'SGD') this.#sgd(p, grad, g);
+          else {
+            grad = grad as tf.Tensor;
+            this.#adamw(p, grad, g);
+          }
+        }
+      }
+    });
+  }
+
+  #state(map: Map<string, tf.Variable>, p: Slot): tf.Variable | undefined {
+    return map.get(p.key);
+  }
+
+  #sgd(p: Slot, grad: tf.Tensor, g: ParamGroup): void {
+    const d = g.weightDecay ? tf.add(grad, tf.mul(p.variable, g.weightDecay)) : grad;
+    let buf = this.#state(this.#m, p);
+    if (!buf) {
+      buf = tf.variable(d, false);
+      this.#m.set(p.key, buf);
+    } else buf.assign(tf.add(tf.mul(buf, g.momentum), d));
+    const upd = tf.add(d, tf.mul(buf, g.momentum));
+    p.variable.assign(tf.sub(p.variable, tf.mul(upd, g.lr)));
+  }
+
+  #adamw(p: Slot, grad: tf.Tensor, g: ParamGroup): void {
+    const [b1, b2, eps] = [g.momentum, 0.999, 1e-8];
+    if (g.weightDecay) p.variable.assign(tf.mul(p.variable, 1 - g.lr * g.weightDecay));
+    let m = this.#state(this.#m, p);
+    let v = this.#state(this.#v, p);
+    if (!m || !v) {
+      m = tf.variable(tf.zerosLike(grad), false);
+      v = tf.variable(tf.zerosLike(grad), false);
+      this.#m.set(p.key, m);
+      this.#v.set(p.key, v);
+    }
+    m.assign(tf.add(tf.mul(m, b1), tf.mul(grad, 1 - b1)));
+    v.assign(tf.add(tf.mul(v, b2), tf.mul(tf.square(grad), 1 - b2)));
+    const bc1 = 1 - b1 ** this.step;
+    const bc2 = 1 - b2 ** this.step;
+    const denom = tf.add(tf.div(tf.sqrt(v), Math.sqrt(bc2)), eps);
+    p.variable.assign(tf.sub(p.variable, tf.mul(tf.div(m, denom), g.lr / bc1)));
+  }
+
+  /** State as host tensors (`optim.m.<key>`, `optim.v.<key>`) plus scalars for metadata. */
+  stateDict(): { tensors: Record<string, HostTensor>; meta: Record<string, unknown> } {
+    const tensors: Record<string, HostTensor> = {};
+    const host = (t: tf.Tensor): HostTensor => ({ dtype: 'float32', shape: [...t.shape], data: Float32Array.from(t.dataSync()) });
+    for (const [k, t] of this.#m) tensors[`optim.m.${k}`] = host(t);
+    for (const [k, t] of this.#v) tensors[`optim.v.${k}`] = host(t);
+    return { tensors, meta: { name: this.name, step: this.step, groups: this.groups.map((g) => ({ lr: g.lr, initialLr: g.initialLr, momentum: g.momentum, weightDecay: g.weightDecay })) } };
+  }
+
+  /** Restores {@link stateDict}'s output. */
+  loadStateDict(tensors: Record<string, HostTensor>, meta: Record<string, unknown>): void {
+    if (meta.name !== this.name) throw new Error(`checkpoint optimizer is ${meta.name}, this run uses ${this.name}`);
+    this.step = meta.step as number;
+    (meta.groups as Omit<ParamGroup, 'params'>[]).forEach((s, i) => Object.assign(this.groups[i]!, s));
+    for (const [name, t] of Object.entries(tensors)) {
+      const m = /^optim\.(m|v)\.(.+)$/.exec(name);
+      if (!m) continue;
+      const map = m[1] === 'm' ? this.#m : this.#v;
+      map.get(m[2]!)?.dispose();
+      map.set(m[2]!, tf.variable(tf.tensor(t.data, t.shape, 'float32'), false));
+    }
+  }
+
+  /** Frees the optimiser state. */
+  dispose(): void {
+    for (const t of [...this.#m.values(), ...this.#v.values()]) t.dispose();
+    this.#m.clear();
+    this.#v.clear();
+  }
+}

@@ -1,0 +1,109 @@
+import { tf, type DetectionModel } from '@yolomods/core';
+import { nonMaxSuppression } from '../nms';
+import { DetectionMetrics, type DetMetrics } from '../metrics';
+import { DetectionLoss } from '../loss/index';
+import { batchCount, valBatch, type YoloDataset } from '../data/index';
+
+/** Options of {@link validate}. */
+export interface ValidateOptions {
+  /** Batch size (default 16). */
+  batch?: number;
+  /** NMS confidence threshold (0.001). */
+  conf?: number;
+  /** NMS IoU threshold (0.7). */
+  iou?: number;
+  /** Detections kept per image (300). */
+  maxDet?: number;
+  /** Also compute validation losses with this loss. */
+  loss?: DetectionLoss;
+  /** Class names for the table. */
+  names?: string[];
+  /** Print ultralytics' table (default false). */
+  verbose?: boolean;
+  /** Where the table goes (default console.log). */
+  log?: (line: string) => void;
+}
+
+/** What {@link validate} returns. */
+export interface ValidateResult {
+  /** P, R, mAP50, mAP50-95 overall and per class. */
+  metrics: DetMetrics;
+  /** Mean `[box, cls, dfl]` validation losses (zeros without a loss). */
+  loss: [number, number, number];
+  /** Images validated. */
+  images: number;
+  /** Instances per class. */
+  instances: number[];
+  /** ultralytics' metrics dictionary. */
+  results: Record<string, number>;
+}
+
+const fmt = (v: number) => (v === 0 ? '0' : Number(v.toPrecision(3)).toString());
+
+/**
+ * ultralytics DetectionValidator on a dataset: eval-mode forward, NMS (conf 0.001, iou 0.7), matching
+ * at IoU 0.5:0.95 and AP, all in letterboxed pixels (IoU does not change under the letterbox map).
+ */
+export function validate(model: DetectionModel, ds: YoloDataset, opts: ValidateOptions = {}): ValidateResult {
+  const batch = opts.batch ?? 16;
+  const training = model.training;
+  model.eval();
+  const metrics = new DetectionMetrics(model.nc);
+  const lossSum = [0, 0, 0];
+  const nb = batchCount(ds.length, batch);
+  try {
+    for (let k = 0; k < nb; k++) {
+      const b = valBatch(ds, k, batch);
+      const dets = tf.tidy(() => {
+        const x = tf.tensor4d(b.images, [b.size, b.imgsz, b.imgsz, 3]);
+        const out = model.forward(x);
+        if (opts.loss) {
+          const items = opts.loss.compute(out.feats, b).items.dataSync();
+          for (let j = 0; j < 3; j++) lossSum[j]! += items[j]!;
+        }
+        return nonMaxSuppression(out.y!, { conf: opts.conf ?? 0.001, iou: opts.iou ?? 0.7, maxDet: opts.maxDet ?? 300 });
+      });
+      dets.forEach((d, i) => {
+        const pred = new Float32Array(d.count * 6);
+        for (let j = 0; j < d.count; j++) {
+          pred.set(d.xyxy.subarray(4 * j, 4 * j + 4), 6 * j);
+          pred[6 * j + 4] = d.conf[j]!;
+          pred[6 * j + 5] = d.cls[j]!;
+        }
+        const gtBoxes: number[] = [];
+        const gtCls: number[] = [];
+        for (let o = 0; o < b.cls.length; o++) {
+          if (b.batchIdx[o] !== i) continue;
+          const [cx, cy, w, h] = Array.from(b.bboxes.subarray(4 * o, 4 * o + 4)).map((v) => v * b.imgsz) as [number, number, number, number];
+          gtBoxes.push(cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2);
+          gtCls.push(b.cls[o]!);
+        }
+        metrics.update(pred, gtBoxes, gtCls);
+      });
+    }
+  } finally {
+    model.train(training);
+  }
+  const m = metrics.compute();
+  const instances = metrics.instances();
+  const loss = lossSum.map((v) => v / nb) as [number, number, number];
+  const [mp, mr, map50, map] = m.meanResults;
+  if (opts.verbose) {
+    const log = opts.log ?? ((l: string) => console.log(l));
+    log(`${'Class'.padStart(22)}${'Images'.padStart(11)}${'Instances'.padStart(11)}${'Box(P'.padStart(11)}${'R'.padStart(11)}${'mAP50'.padStart(11)}${'mAP50-95)'.padStart(11)}`);
+    const total = instances.reduce((s, v) => s + v, 0);
+    log(`${'all'.padStart(22)}${String(ds.length).padStart(11)}${String(total).padStart(11)}${[mp, mr, map50, map].map((v) => fmt(v).padStart(11)).join('')}`);
+    m.perClass.apClassIndex.forEach((c, i) => {
+      const ap = m.perClass.ap[i]!;
+      const name = opts.names?.[c] ?? String(c);
+      log(`${name.padStart(22)}${String(ds.length).padStart(11)}${String(instances[c]).padStart(11)}${[m.perClass.p[i]!, m.perClass.r[i]!, ap[0]!, ap.reduce((s, v) => s + v, 0) / ap.length].map((v) => fmt(v).padStart(11)).join('')}`);
+    });
+  }
+  return {
+    metrics: m,
+    loss,
+    images: ds.length,
+    instances,
+    results: { 'metrics/precision(B)': mp, 'metrics/recall(B)': mr, 'metrics/mAP50(B)': map50, 'metrics/mAP50-95(B)': map, fitness: m.fitness },
+  };
+}

@@ -1,0 +1,69 @@
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_AUGMENT, YoloDataset, epochOrder, generateSynthetic, loadDataset, trainBatch, valBatch } from '../src/data/index';
+
+describe('datasets', () => {
+  let dir: string;
+  let yamlFile: string;
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'yolomods-data-'));
+    yamlFile = await generateSynthetic({ dir, train: 8, val: 2, imgsz: 64, classes: 3, seed: 1 });
+    const im = (n: string) => path.join(dir, 'images', 'train', n);
+    const lb = (n: string) => path.join(dir, 'labels', 'train', n);
+    writeFileSync(im('bad_image.png'), Buffer.from('not a png at all'));
+    writeFileSync(lb('bad_image.txt'), '0 0.5 0.5 0.2 0.2\n');
+    for (const [name, label] of [
+      ['bad_class', '7 0.5 0.5 0.2 0.2\n'],
+      ['bad_box', '0 1.3 0.5 0.2 0.2\n'],
+      ['bad_line', '0 0.5 0.5 0.2\n'],
+    ]) {
+      copyFileSync(im('train_00000.png'), im(`${name}.png`));
+      writeFileSync(lb(`${name}.txt`), label!);
+    }
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('reports each corrupt image/label once in ultralytics words, skips it, and caches the check', async () => {
+    const info = loadDataset(yamlFile);
+    expect(info.names).toEqual(['rectangle', 'ellipse', 'triangle']);
+    expect(info.train).toHaveLength(12);
+    const logs: string[] = [];
+    const ds = await YoloDataset.load(info.train, info.nc, 64, { log: (m) => logs.push(m) });
+    expect(ds.length).toBe(8);
+    expect(ds.check.fromCache).toBe(false);
+    expect(ds.check.counts.corrupt).toBe(4);
+    const w = (n: string) => logs.find((l) => l.includes(`${n}.png`)) ?? '';
+    expect(w('bad_image')).toMatch(/^WARNING ⚠️ .*bad_image\.png: ignoring corrupt image\/label: cannot decode image/);
+    expect(w('bad_class')).toMatch(/ignoring corrupt image\/label: Label class 7 exceeds dataset class count 3/);
+    expect(w('bad_box')).toMatch(/ignoring corrupt image\/label: non-normalized or out of bounds coordinates \[1\.3\]/);
+    expect(w('bad_line')).toMatch(/ignoring corrupt image\/label: labels require 5 columns, 4 columns detected/);
+    const again = await YoloDataset.load(info.train, info.nc, 64, { log: () => {} });
+    expect(again.check.fromCache).toBe(true);
+    expect(again.labels).toEqual(ds.labels);
+  });
+
+  it('builds the same augmented batch for the same (seed, epoch, batch), with boxes inside the image', async () => {
+    const info = loadDataset(yamlFile);
+    const ds = await YoloDataset.load(info.train, info.nc, 64, { log: () => {} });
+    const order = epochOrder(ds.length, 3, 0);
+    expect(order).toEqual(epochOrder(ds.length, 3, 0));
+    expect(order).not.toEqual(epochOrder(ds.length, 3, 1));
+    const a = trainBatch(ds, order, 0, 4, DEFAULT_AUGMENT, 3, 0);
+    const b = trainBatch(ds, order, 0, 4, DEFAULT_AUGMENT, 3, 0);
+    expect(a.images).toEqual(b.images);
+    expect(a.bboxes).toEqual(b.bboxes);
+    expect(a.images.length).toBe(4 * 64 * 64 * 3);
+    expect(a.cls.length).toBeGreaterThan(0);
+    for (let k = 0; k < a.cls.length; k++) {
+      const [cx, cy, w, h] = a.bboxes.slice(4 * k, 4 * k + 4);
+      expect(cx! - w! / 2).toBeGreaterThanOrEqual(-1e-6);
+      expect(cy! + h! / 2).toBeLessThanOrEqual(1 + 1e-6);
+    }
+    const c = trainBatch(ds, order, 0, 4, DEFAULT_AUGMENT, 4, 0);
+    expect(c.images).not.toEqual(a.images);
+    const v = valBatch(ds, 0, 3);
+    expect(v.size).toBe(3);
+  });
+});

@@ -1,0 +1,7 @@
+import { fileURLToPath } from 'node:url';
+
+/** Path of a file under the repository's fixtures/ folder. */
+export const fixture = (rel: string): string => fileURLToPath(new URL(`../../../fixtures/${rel}`, import.meta.url));
+
+/** Path of this package's bundled config. */
+export const config = (name: string): string => fileURLToPath(new URL(`../configs/${name}`, import.meta.url));
