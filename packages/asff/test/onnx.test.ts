@@ -1,12 +1,9 @@
 import { beforeAll, describe, it } from 'vitest';
-import { createRequire } from 'node:module';
 import path from 'node:path';
+import * as ort from 'onnxruntime-node';
 import { assertClose, exportOnnx, initBackend, nchwToNhwc, parseModel, readCase, tf } from '@yolomods/core';
 import { configsDir } from '../src/index';
 import { fixture } from './fixtures';
-
-// onnxruntime-node is core's dev dependency; resolve it from there rather than install a second copy.
-const ort = createRequire(path.join(configsDir, '../../core/package.json'))('onnxruntime-node') as typeof import('onnxruntime-node');
 
 describe('ONNX export of yolov8-ASFF', () => {
   beforeAll(async () => {

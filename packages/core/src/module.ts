@@ -190,9 +190,10 @@ export abstract class Module {
     return this;
   }
 
-  /** Frees every parameter and buffer. */
+  /** Frees every parameter and buffer, and whatever children hold (subclasses free their caches too). */
   dispose(): void {
-    for (const [, e] of this.namedEntries()) e.variable.dispose();
+    for (const e of this.#params.values()) if (!e.variable.isDisposed) e.variable.dispose();
+    for (const c of this.#children.values()) c.dispose();
   }
 }
 

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend, parseModel } from '@yolomods/core';
+import { initBackend, manualSeed, parseModel } from '@yolomods/core';
 import { generateSynthetic } from '../src/data/index';
 import { loadCheckpoint, saveCheckpoint, train, type TrainOptions } from '../src/train/index';
 import { config } from './helpers';
@@ -19,7 +19,10 @@ describe('training (wasm)', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   const base = (): TrainOptions => ({ data, batch: 8, nbs: 8, imgsz: 64, mosaic: 0, warmup_epochs: 0, close_mosaic: 0, verbose: false, plots: false, log: () => {}, project: path.join(dir, 'runs') });
-  const model = () => parseModel(config('yolov8.yaml'), { scale: 't', nc: 1 });
+  const model = () => {
+    manualSeed(0);
+    return parseModel(config('yolov8.yaml'), { scale: 't', nc: 1 });
+  };
 
   it('improves mAP50 from near 0 to clearly useful, writing the ultralytics run layout', async () => {
     const maps: number[] = [];

@@ -111,8 +111,10 @@ export class Detect extends Module {
       const conv = seq.layers[2] as Conv2d;
       const clsConv = this.cv3.items[i]!.layers[2] as Conv2d;
       const s = this.stride[i]!;
-      conv.bias!.assign(tf.onesLike(conv.bias!));
-      clsConv.bias!.assign(tf.fill([this.nc], Math.log(5 / this.nc / (640 / s) ** 2)));
+      tf.tidy(() => {
+        conv.bias!.assign(tf.onesLike(conv.bias!));
+        clsConv.bias!.assign(tf.fill([this.nc], Math.log(5 / this.nc / (640 / s) ** 2)));
+      });
     });
   }
 
