@@ -16,5 +16,7 @@ export const shared = defineConfig({
     pool: 'forks',
     poolOptions: { forks: { singleFork: true } },
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    // One wasm thread in tests: runs stay deterministic and do not fight other processes for 2 cores.
+    env: { YOLOMODS_THREADS: '1' },
   },
 });

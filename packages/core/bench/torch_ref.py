@@ -158,7 +158,7 @@ def main():
             eager = timed(lambda: model(x), 2, 5)
             # Debian's torch (no MKL) runs eager 1x1 convs on a slow BLAS path; the frozen, oneDNN-
             # optimised graph is the stronger reference, so the faster of the two is reported.
-            frozen = torch.jit.optimize_for_inference(torch.jit.freeze(torch.jit.trace(Decoded(model), x)))
+            frozen = torch.jit.optimize_for_inference(torch.jit.freeze(torch.jit.trace(Decoded(model).eval(), x)))
             out[f'fwd{s}_eager'], out[f'fwd{s}_frozen'] = eager, timed(lambda: frozen(x), 2, 5)
             out[f'fwd{s}'] = min(eager, out[f'fwd{s}_frozen'])
     model.train()
