@@ -1,5 +1,5 @@
 import { tf, type DetectionModel } from '@yolomods/core';
-import { nonMaxSuppression } from '../nms';
+import { nonMaxSuppression, type Detections } from '../nms';
 import { DetectionMetrics, type DetMetrics } from '../metrics';
 import { DetectionLoss } from '../loss/index';
 import { batchCount, valBatch, type YoloDataset } from '../data/index';
@@ -54,14 +54,15 @@ export function validate(model: DetectionModel, ds: YoloDataset, opts: ValidateO
   try {
     for (let k = 0; k < nb; k++) {
       const b = valBatch(ds, k, batch);
-      const dets = tf.tidy(() => {
+      let dets: Detections[] = [];
+      tf.tidy(() => {
         const x = tf.tensor4d(b.images, [b.size, b.imgsz, b.imgsz, 3]);
         const out = model.forward(x);
         if (opts.loss) {
           const items = opts.loss.compute(out.feats, b).items.dataSync();
           for (let j = 0; j < 3; j++) lossSum[j]! += items[j]!;
         }
-        return nonMaxSuppression(out.y!, { conf: opts.conf ?? 0.001, iou: opts.iou ?? 0.7, maxDet: opts.maxDet ?? 300 });
+        dets = nonMaxSuppression(out.y!, { conf: opts.conf ?? 0.001, iou: opts.iou ?? 0.7, maxDet: opts.maxDet ?? 300 });
       });
       dets.forEach((d, i) => {
         const pred = new Float32Array(d.count * 6);
