@@ -5,9 +5,10 @@ import type { OnnxBuilder } from './onnx/builder';
 /**
  * How a parameter is laid out in PyTorch versus inside (NHWC world). `oihw`: conv weight
  * `[out, in/groups, kh, kw]` ↔ `[kh, kw, in/groups, out]`; `linear`: `[out, in]` ↔ `[in, out]`;
+ * `nchw`: a feature-map-shaped buffer `[N, C, H, W]` ↔ `[N, H, W, C]`;
  * `plain`: same on both sides.
  */
-export type Layout = 'oihw' | 'linear' | 'plain';
+export type Layout = 'oihw' | 'linear' | 'nchw' | 'plain';
 
 /** One named tensor of a module: a parameter (maybe frozen) or a buffer. */
 export interface ParamEntry {
@@ -30,8 +31,8 @@ export interface LoadOptions {
 /** A PyTorch-layout value accepted by {@link Module.loadStateDict}. */
 export type StateValue = HostTensor | tf.Tensor;
 
-const PERM: Record<Layout, number[] | null> = { oihw: [2, 3, 1, 0], linear: [1, 0], plain: null };
-const PERM_BACK: Record<Layout, number[] | null> = { oihw: [3, 2, 0, 1], linear: [1, 0], plain: null };
+const PERM: Record<Layout, number[] | null> = { oihw: [2, 3, 1, 0], linear: [1, 0], nchw: [0, 2, 3, 1], plain: null };
+const PERM_BACK: Record<Layout, number[] | null> = { oihw: [3, 2, 0, 1], linear: [1, 0], nchw: [0, 3, 1, 2], plain: null };
 
 /** PyTorch shape of an internal tensor. */
 function torchShape(shape: number[], layout: Layout): number[] {

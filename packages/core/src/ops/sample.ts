@@ -1,17 +1,33 @@
 import { tf } from '../runtime';
 
 /**
- * Gathers pixels of `x` (NHWC) at integer rows `iy` and columns `ix` (int32, shape `[B, ...S]`,
- * already inside the image) → `[B, ...S, C]`. Differentiable in `x`.
+ * Rows of `table` at float-valued integer indices. Indices computed from learned offsets sit on the
+ * gradient tape, and TF.js refuses the int32 gradient its own gather gives them; here they get a zero
+ * gradient and `table` gets the scatter-add of `dy`.
+ */
+const gatherRows = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [table, idx, save] = args as [tf.Tensor, tf.Tensor1D, tf.GradSaveFunc];
+  const rows = table.shape[0]!;
+  save([idx]);
+  return {
+    value: tf.gather(table, tf.cast(idx, 'int32')),
+    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => [tf.unsortedSegmentSum(dy as tf.Tensor, tf.cast(saved[0]!, 'int32') as tf.Tensor1D, rows), tf.zerosLike(saved[0]!)],
+  };
+}) as (table: tf.Tensor, idx: tf.Tensor) => tf.Tensor;
+
+/**
+ * Gathers pixels of `x` (NHWC) at integer rows `iy` and columns `ix` (int32 or integer-valued
+ * float32, shape `[B, ...S]`, already inside the image) → `[B, ...S, C]`. Differentiable in `x`.
  */
 export function gatherPixels(x: tf.Tensor4D, iy: tf.Tensor, ix: tf.Tensor): tf.Tensor {
   const [b, h, w, c] = x.shape;
+  if (b * h * w >= 2 ** 24) throw new Error(`gatherPixels: ${b}x${h}x${w} pixels exceed exact float32 indexing`);
   return tf.tidy(() => {
     const rest = iy.shape.slice(1);
     const perImage = rest.reduce((p, d) => p * d, 1);
-    const offsets = tf.reshape(tf.mul(tf.range(0, b, 1, 'int32'), h * w), [b, ...rest.map(() => 1)]);
-    const flatIdx = tf.reshape(tf.add(tf.add(tf.mul(iy, w), ix), offsets), [b * perImage]);
-    const values = tf.gather(tf.reshape(x, [b * h * w, c]), flatIdx);
+    const offsets = tf.reshape(tf.mul(tf.range(0, b, 1, 'float32'), h * w), [b, ...rest.map(() => 1)]);
+    const flatIdx = tf.reshape(tf.add(tf.add(tf.mul(tf.cast(iy, 'float32'), w), tf.cast(ix, 'float32')), offsets), [b * perImage]);
+    const values = gatherRows(tf.reshape(x, [b * h * w, c]), flatIdx);
     return tf.reshape(values, [b, ...rest, c]);
   });
 }
@@ -64,8 +80,8 @@ export function gridSample(x: tf.Tensor4D, grid: tf.Tensor4D, opts: GridSampleOp
         );
         weight = tf.mul(weight, tf.cast(inside, 'float32'));
       }
-      const iy = tf.cast(tf.clipByValue(cy, 0, h - 1), 'int32');
-      const ix = tf.cast(tf.clipByValue(cx, 0, w - 1), 'int32');
+      const iy = tf.clipByValue(cy, 0, h - 1);
+      const ix = tf.clipByValue(cx, 0, w - 1);
       const term = tf.mul(gatherPixels(x, iy, ix), tf.expandDims(weight, -1));
       out = out ? tf.add(out, term) : term;
     }
