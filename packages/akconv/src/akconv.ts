@@ -1,4 +1,4 @@
-import { BatchNorm2d, Conv2d, Module, Sequential, SiLU, gatherPixels, tf } from '@yolomods/core';
+import { BatchNorm2d, Conv2d, Module, Sequential, SiLU, gatherPixels, tf, type OnnxBuilder, type OnnxValue } from '@yolomods/core';
 
 /** Python's round(): halves go to the even neighbour. */
 function pyRound(x: number): number {
@@ -89,5 +89,51 @@ export class AKConv extends Module {
       const stacked = tf.reshape(tf.transpose(sampled!, [0, 1, 3, 2, 4]), [b, h * n, w, c]);
       return this.conv.forward(stacked) as tf.Tensor4D;
     });
+  }
+
+  /** ONNX: the same sampling with GatherElements on the flattened map (static shapes). */
+  override toOnnx(g: OnnxBuilder, x: OnnxValue): OnnxValue {
+    const [b, c, hIn, wIn] = x.shape as [number, number, number, number];
+    const n = this.numParam;
+    const offset = this.pConv.toOnnx(g, x);
+    const [, , h, w] = offset.shape as [number, number, number, number];
+    const grid = (val: (k: number, i: number, j: number) => number) => {
+      const a = new Float32Array(n * h * w);
+      for (let k = 0; k < n; k++) for (let i = 0; i < h; i++) for (let j = 0; j < w; j++) a[(k * h + i) * w + j] = val(k, i, j);
+      return g.constant(a, [1, n, h, w], 'p0_pn');
+    };
+    const pr = g.binary('Add', g.slice(offset, 1, 0, n), grid((k, i) => i * this.stride + this.#pRows[k]!));
+    const pc = g.binary('Add', g.slice(offset, 1, n, 2 * n), grid((k, _i, j) => j * this.stride + this.#pCols[k]!));
+    const clip = (v: OnnxValue, hi: number) => g.op('Clip', [v, g.constant([0], [], 'lo'), g.constant([hi], [], 'hi')], {}, v.shape);
+    const one = g.constant([1], [], 'one');
+    const ltR = clip(g.unary('Floor', pr), hIn - 1);
+    const ltC = clip(g.unary('Floor', pc), wIn - 1);
+    const rbR = clip(g.binary('Add', g.unary('Floor', pr), one), hIn - 1);
+    const rbC = clip(g.binary('Add', g.unary('Floor', pc), one), wIn - 1);
+    const r = clip(pr, hIn - 1);
+    const cc = clip(pc, wIn - 1);
+    const plus = (q: OnnxValue, p: OnnxValue) => g.binary('Add', one, g.binary('Sub', q, p));
+    const minus = (q: OnnxValue, p: OnnxValue) => g.binary('Sub', one, g.binary('Sub', q, p));
+    const flat = g.reshape(x, [b, c, hIn * wIn]);
+    const k = n * h * w;
+    const sample = (qr: OnnxValue, qc: OnnxValue) => {
+      const idx = g.op('Cast', [g.binary('Add', g.binary('Mul', qr, g.constant([wIn], [], 'w')), qc)], { to: 7 }, qr.shape);
+      const expanded = g.op('Expand', [g.reshape(idx, [b, 1, k]), g.ints([b, c, k], 'expand')], {}, [b, c, k]);
+      return g.reshape(g.op('GatherElements', [flat, expanded], { axis: 2 }, [b, c, k]), [b, c, n, h, w]);
+    };
+    const corners: [OnnxValue, OnnxValue, OnnxValue][] = [
+      [ltR, ltC, g.binary('Mul', plus(ltR, r), plus(ltC, cc))],
+      [rbR, rbC, g.binary('Mul', minus(rbR, r), minus(rbC, cc))],
+      [ltR, rbC, g.binary('Mul', plus(ltR, r), minus(rbC, cc))],
+      [rbR, ltC, g.binary('Mul', minus(rbR, r), plus(ltC, cc))],
+    ];
+    let sampled: OnnxValue | null = null;
+    for (const [qr, qc, wt] of corners) {
+      const term = g.binary('Mul', sample(qr, qc), g.reshape(wt, [b, 1, n, h, w]));
+      sampled = sampled ? g.binary('Add', sampled, term) : term;
+    }
+    // [B, C, N, h, w] → 'b c (h n) w'.
+    const stacked = g.reshape(g.transpose(sampled!, [0, 1, 3, 2, 4]), [b, c, h * n, w]);
+    return this.conv.toOnnx(g, stacked) as OnnxValue;
   }
 }

@@ -1,4 +1,4 @@
-import { Linear, Module, conv2d, matMul, pair, tf, uniformInit, type Pair } from '@yolomods/core';
+import { Linear, Module, conv2d, matMul, pair, tf, uniformInit, type OnnxBuilder, type OnnxValue, type Pair } from '@yolomods/core';
 
 /** timm `get_padding` for `padding=''`: ((stride − 1) + dilation·(k − 1)) // 2. */
 export function timmPadding(k: number, stride: number, dilation: number): number {
@@ -38,6 +38,18 @@ export class CondConv2d extends Module {
       return tf.concat(xs.map((xb, i) => conv2d(xb as tf.Tensor4D, ws[i] as tf.Tensor4D, opts)), 0) as tf.Tensor4D;
     });
   }
+  /** ONNX as timm runs it: the batch folded into groups, the mixed kernels as the Conv's weight input. */
+  override toOnnx(g: OnnxBuilder, input: { x: OnnxValue; routing: OnnxValue }): OnnxValue {
+    const { x, routing } = input;
+    const [b, c, h, w] = x.shape as [number, number, number, number];
+    const k = this.kernelSize;
+    const bank = this.torchValue('weight');
+    const mixed = g.op('MatMul', [routing, g.constant(bank.data, bank.shape, 'experts')], {}, [b, bank.shape[1]!]);
+    const kernel = g.reshape(mixed, [b * this.outChannels, this.inChannels / this.groups, k, k]);
+    const folded = g.reshape(x, [1, b * c, h, w]);
+    const y = g.conv(folded, kernel, null, { stride: [this.stride, this.stride], pad: [this.padding, this.padding], dilation: [this.dilation, this.dilation], groups: this.groups * b });
+    return g.reshape(y, [b, this.outChannels, y.shape[2]!, y.shape[3]!]);
+  }
 }
 
 /**
@@ -75,5 +87,11 @@ export class DynamicConv extends Module {
       const routing = tf.sigmoid(this.routing.forward(pooled)) as tf.Tensor2D;
       return this.condConv.forward({ x, routing });
     });
+  }
+  override toOnnx(g: OnnxBuilder, x: OnnxValue): OnnxValue {
+    const [b, c] = x.shape as [number, number];
+    const pooled = g.reshape(g.op('GlobalAveragePool', [x], {}, [b, c, 1, 1]), [b, c]);
+    const routing = g.unary('Sigmoid', this.routing.toOnnx(g, pooled));
+    return this.condConv.toOnnx(g, { x, routing });
   }
 }

@@ -1,4 +1,4 @@
-import { BatchNorm2d, Conv, Module, ModuleList, ReLU, Sequential, tf } from '@yolomods/core';
+import { BatchNorm2d, Conv, Module, ModuleList, ReLU, Sequential, tf, type OnnxBuilder, type OnnxValue } from '@yolomods/core';
 import { DynamicConv } from './dynamic-conv';
 
 /**
@@ -31,6 +31,11 @@ export class GhostModule extends Module {
       return out.shape[3] === this.oup ? out : (tf.slice(out, [0, 0, 0, 0], [-1, -1, -1, this.oup]) as tf.Tensor4D);
     });
   }
+  override toOnnx(g: OnnxBuilder, x: OnnxValue): OnnxValue {
+    const x1 = this.primaryConv.toOnnx(g, x) as OnnxValue;
+    const out = g.concat([x1, this.cheapOperation.toOnnx(g, x1) as OnnxValue], 1);
+    return out.shape[1] === this.oup ? out : g.slice(out, 1, 0, this.oup);
+  }
 }
 
 /**
@@ -59,5 +64,10 @@ export class C2f_DynamicConv extends Module {
       for (const g of this.m.items) ys.push(g.forward(ys[ys.length - 1]!));
       return this.cv2.forward(tf.concat(ys, 3));
     });
+  }
+  override toOnnx(g: OnnxBuilder, x: OnnxValue): OnnxValue {
+    const ys = g.split(this.cv1.toOnnx(g, x), [this.c, this.c], 1);
+    for (const m of this.m.items) ys.push(m.toOnnx(g, ys[ys.length - 1]!));
+    return this.cv2.toOnnx(g, g.concat(ys, 1));
   }
 }

@@ -147,6 +147,14 @@ export class Linear extends Module {
       return tf.reshape(y, [...x.shape.slice(0, -1), this.outFeatures]);
     });
   }
+  override toOnnx(g: OnnxBuilder, x: OnnxValue): OnnxValue {
+    const w = this.torchValue('weight');
+    const wt = new Float32Array(w.data.length);
+    for (let o = 0; o < this.outFeatures; o++) for (let i = 0; i < this.inFeatures; i++) wt[i * this.outFeatures + o] = w.data[o * this.inFeatures + i]!;
+    const shape = [...x.shape.slice(0, -1), this.outFeatures];
+    const y = g.op('MatMul', [x, g.constant(wt, [this.inFeatures, this.outFeatures], 'linear_w')], {}, shape);
+    return this.bias ? g.binary('Add', y, g.constant(this.torchValue('bias').data, [this.outFeatures], 'linear_b')) : y;
+  }
 }
 
 /** x·σ(x). */
