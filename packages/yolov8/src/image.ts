@@ -72,9 +72,9 @@ export async function letterbox(img: RgbImage, imgsz: number | [number, number],
   }
   dw /= 2;
   dh /= 2;
-  const top = Math.round(dh - 0.1);
+  const top = Math.round(dh - 0.1) || 0; // `|| 0`: no -0
   const bottom = Math.round(dh + 0.1);
-  const left = Math.round(dw - 0.1);
+  const left = Math.round(dw - 0.1) || 0;
   const right = Math.round(dw + 0.1);
   let resized = img.data;
   if (w !== w0 || h !== h0) {
@@ -97,8 +97,8 @@ export async function letterbox(img: RgbImage, imgsz: number | [number, number],
  */
 export function scaleBoxes(from: [number, number], xyxy: Float32Array, to: [number, number]): Float32Array {
   const gain = Math.min(from[0] / to[0], from[1] / to[1]);
-  const padX = Math.round((from[1] - to[1] * gain) / 2 - 0.1);
-  const padY = Math.round((from[0] - to[0] * gain) / 2 - 0.1);
+  const padX = Math.round((from[1] - to[1] * gain) / 2 - 0.1) || 0;
+  const padY = Math.round((from[0] - to[0] * gain) / 2 - 0.1) || 0;
   for (let i = 0; i < xyxy.length; i += 4) {
     xyxy[i] = Math.min(Math.max((xyxy[i]! - padX) / gain, 0), to[1]);
     xyxy[i + 1] = Math.min(Math.max((xyxy[i + 1]! - padY) / gain, 0), to[0]);
