@@ -3,7 +3,7 @@ export { registerWasmKernels, WASM_TRAINING_KERNELS, CPU_FIXED_KERNELS } from '.
 export { wasmThreads, shutdownWasmThreads, requestedThreads } from './wasm/threads';
 export { toHost, fromHost, nchwToNhwc, nhwcToNchw, isHostTensor, type HostTensor, type TensorMap } from './tensor';
 export { Module, Sequential, ModuleList, toTorchLayout, type Layout, type ParamEntry, type LoadOptions, type StateValue } from './module';
-export { Conv2d, BatchNorm2d, Linear, SiLU, ReLU, GELU, Sigmoid, Identity, MaxPool2d, Upsample, Concat, torchDimToNhwc, type Conv2dConfig } from './nn/layers';
+export { Conv2d, BatchNorm2d, Linear, LayerNorm, Dropout, SiLU, ReLU, GELU, Sigmoid, Identity, MaxPool2d, Upsample, Concat, torchDimToNhwc, type Conv2dConfig } from './nn/layers';
 export { conv2d, matMul, pair, type Conv2dOptions, type Pair } from './ops/conv';
 export { gridSample, gatherPixels, pixelShuffle, pixelUnshuffle, upsampleNearest, type GridSampleOptions } from './ops/sample';
 export { countMacs, addMacs } from './ops/flops';

@@ -3,7 +3,7 @@ import { Module } from '../module';
 import { conv2d, matMul, pair, type Pair } from '../ops/conv';
 import { uniformInit } from '../ops/init';
 import { upsampleNearest } from '../ops/sample';
-import type { OnnxBuilder, OnnxValue } from '../onnx/builder';
+import { OnnxFloat, type OnnxBuilder, type OnnxValue } from '../onnx/builder';
 
 /** Options of {@link Conv2d} beyond channels and kernel. */
 export interface Conv2dConfig {
@@ -154,6 +154,47 @@ export class Linear extends Module {
     const shape = [...x.shape.slice(0, -1), this.outFeatures];
     const y = g.op('MatMul', [x, g.constant(wt, [this.inFeatures, this.outFeatures], 'linear_w')], {}, shape);
     return this.bias ? g.binary('Add', y, g.constant(this.torchValue('bias').data, [this.outFeatures], 'linear_b')) : y;
+  }
+}
+
+/** PyTorch `nn.LayerNorm(dim)` over the last axis (channels, in NHWC). */
+export class LayerNorm extends Module {
+  /** Scale γ. */
+  readonly weight: tf.Variable;
+  /** Shift β. */
+  readonly bias: tf.Variable;
+  constructor(readonly dim: number, readonly eps = 1e-5) {
+    super();
+    this.weight = this.param('weight', tf.ones([dim]));
+    this.bias = this.param('bias', tf.zeros([dim]));
+  }
+  forward(x: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => {
+      const { mean, variance } = tf.moments(x, -1, true);
+      return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, this.eps))), this.weight), this.bias);
+    });
+  }
+  override toOnnx(g: OnnxBuilder, x: OnnxValue): OnnxValue {
+    // Normalises axis 1 of an NCHW map: moved last, LayerNormalization, moved back.
+    const last = g.transpose(x, [0, 2, 3, 1]);
+    const w = g.constant(this.torchValue('weight').data, [this.dim], 'ln_w');
+    const b = g.constant(this.torchValue('bias').data, [this.dim], 'ln_b');
+    const y = g.op('LayerNormalization', [last, w, b], { axis: -1, epsilon: new OnnxFloat(this.eps) }, last.shape);
+    return g.transpose(y, [0, 3, 1, 2]);
+  }
+}
+
+/** PyTorch `nn.Dropout(p)`: identity in eval mode. */
+export class Dropout extends Module {
+  constructor(readonly p = 0) {
+    super();
+    if (!(p >= 0 && p < 1)) throw new Error(`Dropout: p must be in [0, 1), got ${p}`);
+  }
+  forward(x: tf.Tensor): tf.Tensor {
+    return this.training && this.p > 0 ? tf.dropout(x, this.p) : x;
+  }
+  override toOnnx(_g: OnnxBuilder, x: OnnxValue): OnnxValue {
+    return x;
   }
 }
 

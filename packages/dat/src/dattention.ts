@@ -1,0 +1,225 @@
+import { Conv2d, GELU, Module, Sequential, gridSample, matMul, tf } from '@yolomods/core';
+import { Dropout, LayerNormProxy } from './layers';
+
+/** Options of {@link DAttention} that have no PyTorch counterpart. */
+export interface DAttentionOptions {
+  /** Largest attention matrix (bytes, float32) this instance accepts; default {@link DAttention.maxAttentionBytes}. */
+  maxAttentionBytes?: number;
+}
+
+const MIB = 2 ** 20;
+
+/** Reference points of the seed: `linspace(0.5, n-0.5, n)/(n-1)·2-1` (not pixel centres under align_corners). */
+function refLine(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => ((i + 0.5) / (n - 1)) * 2 - 1);
+}
+
+/**
+ * Deformable attention (DAT, CVPR'22), the seed's `DAttentionBaseline(q_size=c)`: every query attends to
+ * `Hk·Wk` keys bilinearly sampled at learned offsets from a reference grid. NHWC in, NHWC out (same shape).
+ * Supports the default path (depth-wise-conv positional encoding), `use_pe=false` and `no_off`.
+ */
+export class DAttention extends Module {
+  /** Default budget for one attention matrix `[B·heads, H·W, Hk·Wk]` in bytes (256 MiB: yolov8n at 640 needs 5 MiB at P5, 82 MiB at P4). */
+  static maxAttentionBytes = 256 * MIB;
+
+  /** Channels per head (`c / 8`, as the seed derives them). */
+  readonly headChannels: number;
+  /** Channels per offset group. */
+  readonly groupChannels: number;
+  /** Softmax temperature `headChannels^-0.5`. */
+  readonly scale: number;
+  /** Offset network: dw k×k conv, LayerNorm, GELU, 1×1 → 2 (y, x). */
+  readonly convOffset: Sequential;
+  /** Query projection (1×1). */
+  readonly projQ: Conv2d;
+  /** Key projection (1×1). */
+  readonly projK: Conv2d;
+  /** Value projection (1×1). */
+  readonly projV: Conv2d;
+  /** Output projection (1×1). */
+  readonly projOut: Conv2d;
+  /** Positional encoding: depth-wise 3×3 conv on q, or null (`use_pe=false` or `no_off`). */
+  readonly rpeTable: Conv2d | null;
+  /** Per-instance attention budget in bytes (null: use the static default). */
+  maxAttentionBytes: number | null;
+  readonly #attnDrop: Dropout;
+  readonly #projDrop: Dropout;
+
+  constructor(
+    readonly channels: number,
+    /** Spatial query size; only the rpe-table modes (not supported) would use it. */
+    readonly qSize: number | [number, number] | null = null,
+    readonly nHeads = 8,
+    readonly nGroups = 1,
+    attnDrop = 0,
+    projDrop = 0,
+    readonly stride = 1,
+    readonly offsetRangeFactor = -1,
+    readonly usePe = true,
+    readonly dwcPe = true,
+    readonly noOff = false,
+    readonly fixedPe = false,
+    readonly ksize = 9,
+    readonly logCpb = false,
+    opts: DAttentionOptions = {},
+  ) {
+    super();
+    const c = channels;
+    if (!Number.isInteger(c) || c < 8 || c % 8 !== 0) throw new Error(`DAttention: channels must be a positive multiple of 8 (head channels = c/8), got ${c}`);
+    this.headChannels = c / 8;
+    if (this.headChannels * nHeads !== c) {
+      throw new Error(`DAttention(${c}): n_heads=${nHeads} × head channels ${this.headChannels} (= c/8) = ${this.headChannels * nHeads} must equal the ${c} input channels`);
+    }
+    if (!Number.isInteger(nGroups) || nGroups < 1 || c % nGroups || nHeads % nGroups) {
+      throw new Error(`DAttention(${c}): n_groups=${nGroups} must divide both the channels (${c}) and n_heads (${nHeads})`);
+    }
+    if (!Number.isInteger(stride) || stride < 1) throw new Error(`DAttention(${c}): stride must be a positive integer, got ${stride}`);
+    if (usePe && !noOff && !dwcPe) {
+      const mode = fixedPe ? 'fixed_pe=true' : logCpb ? 'log_cpb=true' : 'dwc_pe=false (relative position bias table)';
+      throw new Error(`DAttention: the position encoding ${mode} is not supported yet; use dwc_pe=true (default) or use_pe=false`);
+    }
+    this.groupChannels = c / nGroups;
+    this.scale = this.headChannels ** -0.5;
+    this.maxAttentionBytes = opts.maxAttentionBytes ?? null;
+    const gc = this.groupChannels;
+    const pad = ksize !== stride ? Math.floor(ksize / 2) : 0;
+    this.convOffset = this.module(
+      'conv_offset',
+      new Sequential([
+        new Conv2d(gc, gc, ksize, { stride, padding: pad, groups: gc }),
+        new LayerNormProxy(gc),
+        new GELU(),
+        new Conv2d(gc, 2, 1, { bias: false }),
+      ]),
+    );
+    if (noOff) for (const [, e] of this.convOffset.namedEntries()) (e.trainable = false), (e.variable.trainable = false);
+    this.projQ = this.module('proj_q', new Conv2d(c, c, 1));
+    this.projK = this.module('proj_k', new Conv2d(c, c, 1));
+    this.projV = this.module('proj_v', new Conv2d(c, c, 1));
+    this.projOut = this.module('proj_out', new Conv2d(c, c, 1));
+    this.#projDrop = this.module('proj_drop', new Dropout(projDrop));
+    this.#attnDrop = this.module('attn_drop', new Dropout(attnDrop));
+    this.rpeTable = usePe && !noOff ? this.module('rpe_table', new Conv2d(c, c, 3, { padding: 1, groups: c })) : null;
+  }
+
+  /** Size `[Hk, Wk]` of the sampled key grid for an `h×w` input. */
+  keyGrid(h: number, w: number): [number, number] {
+    const pad = this.ksize !== this.stride ? Math.floor(this.ksize / 2) : 0;
+    const out = (n: number) => Math.floor((n + 2 * pad - this.ksize) / this.stride) + 1;
+    return [out(h), out(w)];
+  }
+
+  /** Bytes of the float32 attention matrix `[B·heads, H·W, Hk·Wk]` for an NHWC input shape. */
+  attentionBytes(shape: readonly number[]): number {
+    const [b, h, w] = shape as [number, number, number];
+    const [hk, wk] = this.keyGrid(h, w);
+    return b * this.nHeads * h * w * hk * wk * 4;
+  }
+
+  /** Throws, unless the input is NHWC with the right channels and its attention matrix fits the budget. */
+  #check(x: tf.Tensor): void {
+    if (x.rank !== 4 || x.shape[3] !== this.channels) {
+      throw new Error(`DAttention(${this.channels}): expected an NHWC input [B, H, W, ${this.channels}], got [${x.shape.join(', ')}]`);
+    }
+    const [b, h, w] = x.shape as [number, number, number];
+    const [hk, wk] = this.keyGrid(h, w);
+    if (hk < 1 || wk < 1) throw new Error(`DAttention(${this.channels}): a ${h}x${w} input leaves no keys for ksize=${this.ksize}, stride=${this.stride}`);
+    if (!this.noOff && (hk < 2 || wk < 2)) {
+      // The seed divides by (Hk-1) and (Wk-1) for the reference points.
+      throw new Error(`DAttention(${this.channels}): the sampled key grid ${hk}x${wk} of a ${h}x${w} input needs at least 2 rows and 2 columns`);
+    }
+    const bytes = this.attentionBytes(x.shape);
+    const budget = this.maxAttentionBytes ?? DAttention.maxAttentionBytes;
+    if (bytes > budget) {
+      throw new Error(
+        `DAttention(${this.channels}): input [${x.shape.join(', ')}] needs an attention matrix [${b * this.nHeads}, ${h * w}, ${hk * wk}] of ` +
+          `${bytes} bytes (${(bytes / MIB).toFixed(1)} MiB), over the budget of ${budget} bytes (${(budget / MIB).toFixed(1)} MiB); ` +
+          `use a smaller input or batch, or raise the budget with DAttention.maxAttentionBytes = <bytes> (all instances) ` +
+          `or the constructor option { maxAttentionBytes } / the instance field maxAttentionBytes`,
+      );
+    }
+  }
+
+  /** Normalised sampling positions `[B·g, Hk, Wk, 2]` as (y, x) from q, clamped or range-limited as the seed does. */
+  positions(q: tf.Tensor4D): tf.Tensor4D {
+    const [b, h, w] = q.shape;
+    const g = this.nGroups;
+    const [hk, wk] = this.keyGrid(h, w);
+    return tf.tidy(() => {
+      const ry = refLine(hk);
+      const rx = refLine(wk);
+      const refData = new Float32Array(hk * wk * 2);
+      for (let i = 0; i < hk; i++) for (let j = 0; j < wk; j++) (refData[(i * wk + j) * 2] = ry[i]!), (refData[(i * wk + j) * 2 + 1] = rx[j]!);
+      const ref = tf.tensor4d(refData, [1, hk, wk, 2]);
+      if (this.noOff) return tf.tile(ref, [b * g, 1, 1, 1]) as tf.Tensor4D;
+      const qg = this.groupsToBatch(q);
+      let offset = this.convOffset.forward(qg) as tf.Tensor4D;
+      if (this.offsetRangeFactor >= 0) {
+        const range = tf.tensor1d([(1 / (hk - 1)) * this.offsetRangeFactor, (1 / (wk - 1)) * this.offsetRangeFactor]);
+        offset = tf.mul(tf.tanh(offset), range);
+        return tf.add(offset, ref) as tf.Tensor4D;
+      }
+      return tf.clipByValue(tf.add(offset, ref), -1, 1) as tf.Tensor4D;
+    });
+  }
+
+  /** `[B, H, W, g·Cg]` → `[B·g, H, W, Cg]` (the seed's `b (g c) h w -> (b g) c h w`). */
+  groupsToBatch(x: tf.Tensor4D): tf.Tensor4D {
+    const g = this.nGroups;
+    if (g === 1) return x;
+    const [b, h, w, c] = x.shape;
+    return tf.tidy(() => tf.reshape(tf.transpose(tf.reshape(x, [b, h, w, g, c / g]), [0, 3, 1, 2, 4]), [b * g, h, w, c / g]) as tf.Tensor4D);
+  }
+
+  /** Keys/values source `[B, Hk·Wk, C]`: x sampled at `pos` (`[B·g, Hk, Wk, 2]`, y then x), or average-pooled when `no_off`. */
+  sample(x: tf.Tensor4D, pos: tf.Tensor4D): tf.Tensor3D {
+    const [b, , , c] = x.shape;
+    const [, hk, wk] = pos.shape;
+    return tf.tidy(() => {
+      if (this.noOff) {
+        const pooled = this.stride === 1 ? x : tf.avgPool(x, this.stride, this.stride, 'valid');
+        if (pooled.shape[1] !== hk || pooled.shape[2] !== wk) {
+          throw new Error(`DAttention(${this.channels}): no_off pools ${x.shape[1]}x${x.shape[2]} to ${pooled.shape[1]}x${pooled.shape[2]}, but the key grid is ${hk}x${wk}`);
+        }
+        return tf.reshape(pooled, [b, hk * wk, c]) as tf.Tensor3D;
+      }
+      const grid = tf.reverse(pos, 3) as tf.Tensor4D; // (y, x) -> (x, y)
+      const sampled = gridSample(this.groupsToBatch(x), grid, { alignCorners: true, paddingMode: 'zeros' });
+      const g = this.nGroups;
+      // [B·g, Hk, Wk, Cg] -> [B, Ns, g·Cg]
+      return tf.reshape(tf.transpose(tf.reshape(sampled, [b, g, hk * wk, c / g]), [0, 2, 1, 3]), [b, hk * wk, c]) as tf.Tensor3D;
+    });
+  }
+
+  /** `[B, N, heads·hc]` → `[B·heads, N, hc]`. */
+  #heads(t: tf.Tensor, b: number, n: number): tf.Tensor3D {
+    return tf.reshape(tf.transpose(tf.reshape(t, [b, n, this.nHeads, this.headChannels]), [0, 2, 1, 3]), [b * this.nHeads, n, this.headChannels]) as tf.Tensor3D;
+  }
+
+  forward(x: tf.Tensor4D): tf.Tensor4D {
+    this.#check(x);
+    const [b, h, w, c] = x.shape;
+    return tf.tidy(() => {
+      const q = this.projQ.forward(x);
+      const pos = this.positions(q);
+      const kv = this.sample(x, pos);
+      const ns = kv.shape[1];
+      const kv4 = tf.reshape(kv, [b, 1, ns, c]) as tf.Tensor4D;
+      const k = this.#heads(this.projK.forward(kv4), b, ns);
+      const v = this.#heads(this.projV.forward(kv4), b, ns);
+      const qh = this.#heads(q, b, h * w);
+      let attn = tf.softmax(tf.mul(matMul(qh, k, false, true), this.scale));
+      attn = this.#attnDrop.forward(attn);
+      let out = this.#unheads(matMul(attn, v), b, h, w);
+      if (this.rpeTable) out = tf.add(out, this.rpeTable.forward(q));
+      return this.#projDrop.forward(this.projOut.forward(out as tf.Tensor4D)) as tf.Tensor4D;
+    });
+  }
+
+  /** `[B·heads, H·W, hc]` → `[B, H, W, C]`. */
+  #unheads(t: tf.Tensor, b: number, h: number, w: number): tf.Tensor4D {
+    return tf.reshape(tf.transpose(tf.reshape(t, [b, this.nHeads, h * w, this.headChannels]), [0, 2, 1, 3]), [b, h, w, this.channels]) as tf.Tensor4D;
+  }
+}
+
