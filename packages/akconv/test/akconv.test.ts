@@ -14,6 +14,8 @@ describe('initial sampling shape', () => {
     expect(initialOffsets(9)).toEqual([[0, 0, 0, 1, 1, 1, 2, 2, 2], [0, 1, 2, 0, 1, 2, 0, 1, 2]]);
     expect(initialOffsets(3)).toEqual([[0, 0, 1], [0, 1, 0]]);
     expect(initialOffsets(1)).toEqual([[0], [0]]);
+    expect(initialOffsets(2)).toEqual([[0, 1], [0, 0]]);
+    expect(initialOffsets(7)).toEqual([[0, 0, 0, 1, 1, 1, 2], [0, 1, 2, 0, 1, 2, 0]]);
   });
 });
 
@@ -61,6 +63,10 @@ describe('AKConv as a block', () => {
     const m = new AKConv(4, 8, 5);
     expect(() => m.forward(tf.zeros([1, 4, 4, 3]) as tf.Tensor4D)).toThrow(/input has 3 channels, expected 4/);
     m.dispose();
+    const n3 = new AKConv(8, 16, 3);
+    const n5 = readCase(fixture('modules/akconv_8_16_n5_s1.safetensors')).weights;
+    expect(() => n3.loadStateDict(n5)).toThrow(/p_conv\.weight: checkpoint \[10, 8, 3, 3\] vs model \[6, 8, 3, 3\]/);
+    n3.dispose();
   });
   it('importing registers AKConv with the Conv rule', () => {
     expect(registry.get('AKConv')?.package).toBe('@yolomods/akconv');

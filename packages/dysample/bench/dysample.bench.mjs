@@ -2,7 +2,8 @@
 import { Upsample, initBackend, measure, tf } from '@yolomods/core';
 import { DySample } from '../dist/index.js';
 
-const backend = await initBackend();
+// One wasm thread, as the README's table states (YOLOMODS_THREADS still overrides).
+const backend = await initBackend({ threads: 1 });
 const shapes = [
   ['P5→P4 (layer 10)', [1, 20, 20, 256]],
   ['P4→P3 (layer 13)', [1, 40, 40, 128]],

@@ -74,11 +74,13 @@ export function gridSample(x: tf.Tensor4D, grid: tf.Tensor4D, opts: GridSampleOp
     for (const [cy, cx, wt] of corners) {
       let weight = wt;
       if (!border) {
-        const inside = tf.logicalAnd(
-          tf.logicalAnd(tf.greaterEqual(cx, 0), tf.lessEqual(cx, w - 1)),
-          tf.logicalAnd(tf.greaterEqual(cy, 0), tf.lessEqual(cy, h - 1)),
+        // 0/1 mask of in-image corners (cx, cy are integer-valued) built from `step`, whose gradient is
+        // zero: boolean ops (logicalAnd) have no gradient and would break backprop through the grid.
+        const inside = tf.mul(
+          tf.mul(tf.step(tf.add(cx, 0.5)), tf.step(tf.sub(w - 0.5, cx))),
+          tf.mul(tf.step(tf.add(cy, 0.5)), tf.step(tf.sub(h - 0.5, cy))),
         );
-        weight = tf.mul(weight, tf.cast(inside, 'float32'));
+        weight = tf.mul(weight, inside);
       }
       const iy = tf.clipByValue(cy, 0, h - 1);
       const ix = tf.clipByValue(cx, 0, w - 1);

@@ -1,0 +1,191 @@
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { exportOnnx, tf, type DetectionModel } from '@yolomods/core';
+import { IMG_FORMATS } from './data/images';
+import { decodeImage, letterbox, scaleBoxes, type Letterboxed, type RgbImage } from './image';
+import { nonMaxSuppression, type Detections, type NmsOptions } from './nms';
+import { Results } from './results';
+
+/** An image source: file, directory, glob (`dir/*.jpg`), encoded bytes, or an RGB tensor `[H, W, 3]` / `[B, H, W, 3]` in 0–1. */
+export type Source = string | Uint8Array | tf.Tensor;
+
+/** Options of {@link predict} (ultralytics names and defaults). */
+export interface PredictOptions extends Omit<NmsOptions, 'maxWh' | 'maxNms'> {
+  /** Inference size, rounded up to a multiple of the max stride (default 640). */
+  imgsz?: number;
+  /** Minimal-rectangle letterbox (ultralytics `auto`; default true for tfjs, always false for onnxruntime). */
+  rect?: boolean;
+  /** `tfjs` (default, the active TF.js backend) or `onnxruntime` (needs the optional onnxruntime-node). */
+  backend?: 'tfjs' | 'onnxruntime';
+  /** Keep the decoded original image on each result so `save()` works (default true). */
+  keepImage?: boolean;
+  /** Called after each image. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** A single image to run, still undecoded. */
+interface Item {
+  path: string;
+  load: () => Promise<RgbImage>;
+}
+
+/** `*` and `?` wildcards on one path segment. */
+function wildcard(pattern: string): RegExp {
+  return new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+}
+
+const isImageFile = (f: string) => IMG_FORMATS.has(path.extname(f).slice(1).toLowerCase());
+
+/** Expands sources into images: directories (sorted images inside), globs on the file name, files, bytes, tensors. */
+export function expandSources(sources: Source | Source[]): Item[] {
+  const list = Array.isArray(sources) ? sources : [sources];
+  const items: Item[] = [];
+  list.forEach((s, k) => {
+    if (typeof s === 'string') {
+      if (/[*?]/.test(path.basename(s))) {
+        const dir = path.dirname(s);
+        if (/[*?]/.test(dir)) throw new Error(`source ${s}: wildcards are supported in the file name only`);
+        const re = wildcard(path.basename(s));
+        const files = existsSync(dir) ? readdirSync(dir).filter((f) => re.test(f) && isImageFile(f)).sort() : [];
+        if (!files.length) throw new Error(`source ${s}: no images match`);
+        for (const f of files) items.push(fileItem(path.join(dir, f)));
+      } else if (existsSync(s) && statSync(s).isDirectory()) {
+        const files = readdirSync(s).filter(isImageFile).sort();
+        if (!files.length) throw new Error(`source ${s}: the directory has no images (${[...IMG_FORMATS].join(', ')})`);
+        for (const f of files) items.push(fileItem(path.join(s, f)));
+      } else if (existsSync(s)) items.push(fileItem(s));
+      else throw new Error(`source ${s} does not exist`);
+    } else if (s instanceof tf.Tensor) {
+      items.push(...tensorItems(s, k));
+    } else if (s instanceof Uint8Array) {
+      items.push({ path: `image${k}`, load: () => decodeImage(s) });
+    } else throw new Error(`source ${k}: expected a path, bytes or a tensor, got ${typeof s}`);
+  });
+  return items;
+}
+
+function fileItem(f: string): Item {
+  return { path: f, load: () => decodeImage(f) };
+}
+
+function tensorItems(t: tf.Tensor, k: number): Item[] {
+  const shape = t.shape;
+  if (!((t.rank === 3 || t.rank === 4) && shape[shape.length - 1] === 3)) {
+    throw new Error(`source ${k}: a tensor source must be RGB NHWC [H, W, 3] or [B, H, W, 3] in 0..1, got [${shape.join(', ')}]`);
+  }
+  const b = t.rank === 4 ? shape[0]! : 1;
+  const [h, w] = t.rank === 4 ? [shape[1]!, shape[2]!] : [shape[0]!, shape[1]!];
+  // Read once; the caller keeps ownership of the tensor.
+  const bytes = tf.tidy(() => tf.clipByValue(tf.round(tf.mul(t, 255)), 0, 255).cast('int32')).dataSync();
+  return Array.from({ length: b }, (_, i) => ({
+    path: `image${k}${b > 1 ? `_${i}` : ''}`,
+    load: async () => ({ data: Uint8Array.from(bytes.subarray(i * h * w * 3, (i + 1) * h * w * 3)), width: w, height: h }),
+  }));
+}
+
+type Ort = typeof import('onnxruntime-node');
+type Session = import('onnxruntime-node').InferenceSession;
+
+const ortSessions = new WeakMap<DetectionModel, Map<number, Promise<Session>>>();
+
+async function loadOrt(): Promise<Ort> {
+  try {
+    return (await import('onnxruntime-node')) as Ort;
+  } catch (e) {
+    throw new Error(`backend 'onnxruntime' needs the optional dependency onnxruntime-node (pnpm add onnxruntime-node): ${(e as Error).message}`);
+  }
+}
+
+/** The model exported to ONNX once per size (dynamic batch) and loaded into onnxruntime. */
+function ortSession(ort: Ort, model: DetectionModel, imgsz: number): Promise<Session> {
+  let byModel = ortSessions.get(model);
+  if (!byModel) ortSessions.set(model, (byModel = new Map()));
+  let s = byModel.get(imgsz);
+  if (!s) {
+    s = ort.InferenceSession.create(exportOnnx(model, { imgsz, dynamic: true }));
+    byModel.set(imgsz, s);
+  }
+  return s;
+}
+
+/** HWC uint8 → NCHW float 0–1 (onnxruntime's layout). */
+function toNchw(img: Letterboxed): Float32Array {
+  const { width: w, height: h, data } = img;
+  const n = w * h;
+  const out = new Float32Array(3 * n);
+  for (let i = 0; i < n; i++) {
+    out[i] = data[3 * i]! / 255;
+    out[n + i] = data[3 * i + 1]! / 255;
+    out[2 * n + i] = data[3 * i + 2]! / 255;
+  }
+  return out;
+}
+
+/** Runs the network on one letterboxed image and NMS on its output. */
+async function infer(model: DetectionModel, lb: Letterboxed, opts: PredictOptions, ort: Ort | null, imgsz: number): Promise<{ det: Detections; tInf: number }> {
+  const t0 = performance.now();
+  let y: tf.Tensor3D;
+  if (ort) {
+    const session = await ortSession(ort, model, imgsz);
+    const out = await session.run({ images: new ort.Tensor('float32', toNchw(lb), [1, 3, lb.height, lb.width]) });
+    const o = out.output0!;
+    const [, c, a] = o.dims as number[];
+    y = tf.tidy(() => tf.transpose(tf.tensor3d(o.data as Float32Array, [1, c!, a!]), [0, 2, 1]));
+    o.dispose?.();
+  } else {
+    y = tf.tidy(() => {
+      const x = tf.div(tf.tensor4d(lb.data, [1, lb.height, lb.width, 3], 'int32').toFloat(), 255) as tf.Tensor4D;
+      const { y: yy, feats } = model.forward(x);
+      tf.dispose(feats);
+      return yy!;
+    });
+    await y.data(); // inference time includes the device work
+  }
+  const tInf = performance.now() - t0;
+  try {
+    return { det: nonMaxSuppression(y, opts)[0]!, tInf };
+  } finally {
+    y.dispose();
+  }
+}
+
+/**
+ * ultralytics predict: decode (EXIF applied) → letterbox → forward (eval) → NMS → boxes scaled back
+ * to the original image. One image at a time; leaves no tensors behind.
+ */
+export async function predict(model: DetectionModel, source: Source | Source[], opts: PredictOptions = {}): Promise<Results[]> {
+  const stride = Math.max(...model.stride);
+  const imgsz = Math.ceil((opts.imgsz ?? 640) / stride) * stride;
+  const ort = opts.backend === 'onnxruntime' ? await loadOrt() : null;
+  if (opts.backend && opts.backend !== 'tfjs' && opts.backend !== 'onnxruntime') throw new Error(`predict: backend must be tfjs or onnxruntime, got ${String(opts.backend)}`);
+  const rect = ort ? false : opts.rect ?? true;
+  const items = expandSources(source);
+  const wasTraining = model.training;
+  model.eval();
+  const results: Results[] = [];
+  try {
+    for (const [i, item] of items.entries()) {
+      const t0 = performance.now();
+      const img = await item.load();
+      const lb = await letterbox(img, imgsz, { stride, auto: rect });
+      const t1 = performance.now();
+      const { det, tInf } = await infer(model, lb, opts, ort, imgsz);
+      const t2 = performance.now();
+      const orig: [number, number] = [img.height, img.width];
+      const xyxy = scaleBoxes([lb.height, lb.width], det.xyxy, orig);
+      const boxes = { xyxy: [] as number[][], xywh: [] as number[][], conf: Array.from(det.conf), cls: Array.from(det.cls) };
+      for (let j = 0; j < det.count; j++) {
+        const [x1, y1, x2, y2] = xyxy.subarray(4 * j, 4 * j + 4);
+        boxes.xyxy.push([x1!, y1!, x2!, y2!]);
+        boxes.xywh.push([(x1! + x2!) / 2, (y1! + y2!) / 2, x2! - x1!, y2! - y1!]);
+      }
+      const t3 = performance.now();
+      const speed = { preprocess: t1 - t0, inference: tInf, postprocess: t3 - t2 + (t2 - t1 - tInf) };
+      results.push(new Results(item.path, orig, boxes, model.names, speed, opts.keepImage === false ? undefined : img));
+      opts.onProgress?.(i + 1, items.length);
+    }
+  } finally {
+    if (wasTraining) model.train(true);
+  }
+  return results;
+}
