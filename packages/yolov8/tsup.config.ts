@@ -1,10 +1,8 @@
 import { defineConfig } from 'tsup';
 
-export default defineConfig({
-  entry: ['src/index.ts'],
-  format: ['esm', 'cjs'],
-  dts: true,
-  clean: true,
-  sourcemap: false,
-  target: 'node20',
-});
+export default defineConfig([
+  // onnxruntime-node is optional: tsup does not treat optionalDependencies as external by itself.
+  { entry: ['src/index.ts'], format: ['esm', 'cjs'], dts: true, clean: true, sourcemap: false, target: 'node20', external: ['onnxruntime-node'] },
+  // The bin imports the package by name, so it shares the built entry instead of bundling a second copy.
+  { entry: { cli: 'src/bin.ts' }, format: ['esm'], dts: false, sourcemap: false, target: 'node20', external: ['@yolomods/yolov8'] },
+]);

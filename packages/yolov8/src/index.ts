@@ -1,3 +1,13 @@
+// --- the detector users start from ---
+export { YOLO, type YoloExportOptions } from './yolo';
+export { createModel, configsDir, guessModelScale, unscaledName, bundledConfigs, type YoloCreateOptions } from './build';
+export { discoverPlugins, findPluginPackages, type InstalledPlugin } from './plugins';
+export { predict, expandSources, type PredictOptions, type Source } from './predict';
+export { Results, type Boxes, type Speed, type DetectionJson } from './results';
+export { decodeImage, letterbox, scaleBoxes, type RgbImage, type Letterboxed } from './image';
+export { loadPt, type PtCheckpoint } from './weights/pt';
+export { compare, compareMarkdown, compareCsv, compareSvg, type CompareOptions, type CompareRow } from './compare';
+
 // --- training and validation (loss, metrics, data, trainer) ---
 export * from './loss/index';
 export { IOUV, matchPredictions, processBatch, apPerClass, computeAp, smooth, interp, metricsFrom, DetectionMetrics, type ApPerClass, type DetMetrics } from './metrics';
@@ -6,3 +16,4 @@ export * from './train/index';
 
 // --- post-processing ---
 export { nonMaxSuppression, type NmsOptions, type Detections } from './nms';
+export { runCli, type CliIo } from './cli';

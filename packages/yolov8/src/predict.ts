@@ -76,7 +76,9 @@ function tensorItems(t: tf.Tensor, k: number): Item[] {
   const b = t.rank === 4 ? shape[0]! : 1;
   const [h, w] = t.rank === 4 ? [shape[1]!, shape[2]!] : [shape[0]!, shape[1]!];
   // Read once; the caller keeps ownership of the tensor.
-  const bytes = tf.tidy(() => tf.clipByValue(tf.round(tf.mul(t, 255)), 0, 255).cast('int32')).dataSync();
+  const u8 = tf.tidy(() => tf.clipByValue(tf.round(tf.mul(t, 255)), 0, 255).cast('int32'));
+  const bytes = u8.dataSync();
+  u8.dispose();
   return Array.from({ length: b }, (_, i) => ({
     path: `image${k}${b > 1 ? `_${i}` : ''}`,
     load: async () => ({ data: Uint8Array.from(bytes.subarray(i * h * w * 3, (i + 1) * h * w * 3)), width: w, height: h }),

@@ -1,34 +1,24 @@
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { parseModel, type DetectionModel } from '@yolomods/core';
+import type { DetectionModel } from '@yolomods/core';
+import { createModel } from '../build';
 import { DetectionLoss } from '../loss/index';
 import { YoloDataset, loadDataset } from '../data/index';
-import { loadCheckpoint, splitCheckpoint } from './checkpoint';
-import { parseArgs, DEFAULT_ARGS } from './hyp';
+import { parseArgs } from './hyp';
 import { train, type TrainResult } from './trainer';
 import { validate, type ValidateResult } from './validator';
 
-const configs = typeof __dirname !== 'undefined' ? path.join(__dirname, '../configs') : fileURLToPath(new URL('../../configs/', import.meta.url));
-
 /**
- * Resolves `model=` for training: a YAML path, a bundled name such as `yolov8n.yaml` (scale letter
- * after the family name, as ultralytics), or a yolomods checkpoint (weights loaded).
+ * Resolves `model=` for training and validation: a YAML path, a bundled name (ours or an installed
+ * plugin's, scale letter from the name as ultralytics), `.pt` or a yolomods checkpoint (weights loaded).
+ * The model gets the dataset's class count; a weights file with another count is an error.
  */
-export function buildModel(spec: string, nc: number): DetectionModel {
-  if (/\.safetensors$/.test(spec)) {
-    const ck = loadCheckpoint(spec);
-    const m = parseModel(ck.meta.model.yaml, { nc: ck.meta.model.yaml.nc as number });
-    if (m.nc !== nc) throw new Error(`${spec}: model has nc=${m.nc}, dataset has ${nc}`);
-    m.loadStateDict(splitCheckpoint(ck.tensors).ema);
-    m.names = ck.meta.model.names;
-    return m;
+export async function buildModel(spec: string, nc: number): Promise<DetectionModel> {
+  const isWeights = /\.(safetensors|pt)$/i.test(spec);
+  const model = await createModel(isWeights ? { weights: spec } : { model: spec, nc });
+  if (model.nc !== nc) {
+    model.dispose();
+    throw new Error(`${spec}: model has nc=${model.nc}, dataset has ${nc}`);
   }
-  if (existsSync(spec)) return parseModel(spec, { nc });
-  const m = /^(.*?)([nsmlxt])(\.ya?ml)$/.exec(path.basename(spec));
-  const bundled = m ? path.join(configs, `${m[1]}${m[3]}`) : path.join(configs, path.basename(spec));
-  if (!existsSync(bundled)) throw new Error(`model '${spec}' is neither a file nor a bundled config (looked for ${bundled})`);
-  return parseModel(bundled, { nc, scale: m?.[2] });
+  return model;
 }
 
 /** Options of {@link val}. */
@@ -70,15 +60,6 @@ export async function trainCommand(args: Record<string, string>): Promise<TrainR
   if (a.resume) return train(null, { ...a });
   if (!a.model) throw new Error('train: model=… is required (a YAML such as yolov8n.yaml, or a checkpoint)');
   if (!a.data) throw new Error('train: data=… is required (a dataset YAML)');
-  const model = buildModel(a.model, loadDataset(a.data).nc);
+  const model = await buildModel(a.model, loadDataset(a.data).nc);
   return train(model, { ...a });
-}
-
-/** `yolomods val model=… data=…`. */
-export async function valCommand(args: Record<string, string>): Promise<ValidateResult> {
-  const { model: spec, data, imgsz, batch, conf, iou } = { ...args };
-  if (!spec || !data) throw new Error('val: model=… and data=… are required');
-  const a = parseArgs({ imgsz: imgsz ?? String(DEFAULT_ARGS.imgsz), batch: batch ?? '16', conf: conf ?? '0.001', iou: iou ?? '0.7' });
-  const model = buildModel(spec, loadDataset(data).nc);
-  return val(model, { data, imgsz: a.imgsz, batch: a.batch, conf: a.conf, iou: a.iou });
 }

@@ -1,5 +1,5 @@
 export { train, incrementPath, type TrainOptions, type TrainResult, type TrainContext } from './trainer';
-export { val, trainCommand, valCommand, buildModel, type ValOptions } from './commands';
+export { val, trainCommand, buildModel, type ValOptions } from './commands';
 export { validate, type ValidateOptions, type ValidateResult } from './validator';
 export { DEFAULT_ARGS, parseArgs, type TrainArgs } from './hyp';
 export { Optimizer, resolveOptimizer, type ParamGroup } from './optimizer';
