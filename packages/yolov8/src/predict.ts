@@ -21,6 +21,34 @@ export interface PredictOptions extends Omit<NmsOptions, 'maxWh' | 'maxNms'> {
   keepImage?: boolean;
   /** Called after each image. */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Keep the fusion weight maps of a head that has them (`Detect_ASFF` from `@yolomods/asff`) on each
+   * result, as RGB images: red = P5, green = P4, blue = P3 share at each place (TF.js engine only).
+   */
+  fusionMaps?: boolean;
+}
+
+/** A head that can keep per-level fusion weights (duck-typed: `Detect_ASFF`), without depending on its package. */
+interface FusionHead {
+  vis: boolean;
+  fusionWeights(): ({ weights: tf.Tensor4D } | null)[];
+}
+
+function fusionHead(model: DetectionModel): FusionHead | null {
+  const head = model.model.items.at(-1) as unknown as Partial<FusionHead>;
+  return typeof head.fusionWeights === 'function' && typeof head.vis === 'boolean' ? (head as FusionHead) : null;
+}
+
+/** `[1, H, W, 3]` level weights (P5, P4, P3 order) → an RGB image per head level (P3, P4, P5). */
+function fusionImages(head: FusionHead): RgbImage[] {
+  return head.fusionWeights().flatMap((w) => {
+    if (!w) return [];
+    const [, height, width] = w.weights.shape as number[];
+    const data = tf.tidy(() => tf.clipByValue(tf.round(tf.mul(w.weights, 255)), 0, 255).cast('int32'));
+    const img = { data: Uint8Array.from(data.dataSync()), width: width!, height: height! };
+    data.dispose();
+    return [img];
+  });
 }
 
 /** A single image to run, still undecoded. */
@@ -124,7 +152,7 @@ function toNchw(img: Letterboxed): Float32Array {
 }
 
 /** Runs the network on one letterboxed image and NMS on its output. */
-async function infer(model: DetectionModel, lb: Letterboxed, opts: PredictOptions, ort: Ort | null, imgsz: number): Promise<{ det: Detections; tInf: number }> {
+async function infer(model: DetectionModel, lb: Letterboxed, opts: PredictOptions, ort: Ort | null, imgsz: number): Promise<{ det: Detections; tInf: number; maps?: RgbImage[] }> {
   const t0 = performance.now();
   let y: tf.Tensor3D;
   if (ort) {
@@ -144,8 +172,9 @@ async function infer(model: DetectionModel, lb: Letterboxed, opts: PredictOption
     await y.data(); // inference time includes the device work
   }
   const tInf = performance.now() - t0;
+  const head = opts.fusionMaps && !ort ? fusionHead(model) : null;
   try {
-    return { det: nonMaxSuppression(y, opts)[0]!, tInf };
+    return { det: nonMaxSuppression(y, opts)[0]!, tInf, ...(head ? { maps: fusionImages(head) } : {}) };
   } finally {
     y.dispose();
   }
@@ -164,6 +193,11 @@ export async function predict(model: DetectionModel, source: Source | Source[], 
   const items = expandSources(source);
   const wasTraining = model.training;
   model.eval();
+  const head = fusionHead(model);
+  if (opts.fusionMaps && !head) throw new Error('predict: fusionMaps needs a head that keeps fusion weights (Detect_ASFF from @yolomods/asff)');
+  if (opts.fusionMaps && ort) throw new Error("predict: fusionMaps works with the TF.js engine, not backend 'onnxruntime'");
+  const wasVis = head?.vis ?? false;
+  if (head && opts.fusionMaps) head.vis = true;
   const results: Results[] = [];
   try {
     for (const [i, item] of items.entries()) {
@@ -171,7 +205,7 @@ export async function predict(model: DetectionModel, source: Source | Source[], 
       const img = await item.load();
       const lb = await letterbox(img, imgsz, { stride, auto: rect });
       const t1 = performance.now();
-      const { det, tInf } = await infer(model, lb, opts, ort, imgsz);
+      const { det, tInf, maps } = await infer(model, lb, opts, ort, imgsz);
       const t2 = performance.now();
       const orig: [number, number] = [img.height, img.width];
       const xyxy = scaleBoxes([lb.height, lb.width], det.xyxy, orig);
@@ -183,10 +217,11 @@ export async function predict(model: DetectionModel, source: Source | Source[], 
       }
       const t3 = performance.now();
       const speed = { preprocess: t1 - t0, inference: tInf, postprocess: t3 - t2 + (t2 - t1 - tInf) };
-      results.push(new Results(item.path, orig, boxes, model.names, speed, opts.keepImage === false ? undefined : img));
+      results.push(new Results(item.path, orig, boxes, model.names, speed, opts.keepImage === false ? undefined : img, maps));
       opts.onProgress?.(i + 1, items.length);
     }
   } finally {
+    if (head && opts.fusionMaps) head.vis = wasVis;
     if (wasTraining) model.train(true);
   }
   return results;

@@ -52,6 +52,8 @@ export class Results {
     readonly speed: Speed,
     /** The decoded original image (for {@link save}). */
     readonly origImg?: RgbImage,
+    /** ASFF fusion weights per head level (P3, P4, P5) as RGB (red P5, green P4, blue P3), with `fusionMaps`. */
+    readonly fusionMaps?: RgbImage[],
   ) {}
 
   /** Number of detections. */
@@ -94,6 +96,21 @@ export class Results {
     mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     await sharp(data, { raw: { width, height, channels: 3 } })
       .composite([{ input: Buffer.from(this.overlaySvg()), top: 0, left: 0 }])
+      .toFile(file);
+    return file;
+  }
+
+  /** Writes the fusion maps side by side (P3 | P4 | P5), each scaled to the P3 map's size, as one image. */
+  async saveFusionMaps(file: string): Promise<string> {
+    const maps = this.fusionMaps;
+    if (!maps?.length) throw new Error(`saveFusionMaps: ${this.path}: no fusion maps (predict with fusionMaps: true on a Detect_ASFF model)`);
+    const { width: w, height: h } = maps[0]!;
+    const tiles = await Promise.all(
+      maps.map((m) => sharp(m.data, { raw: { width: m.width, height: m.height, channels: 3 } }).resize(w, h, { kernel: 'nearest' }).png().toBuffer()),
+    );
+    mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    await sharp({ create: { width: w * tiles.length, height: h, channels: 3, background: '#000' } })
+      .composite(tiles.map((input, i) => ({ input, top: 0, left: i * w })))
       .toFile(file);
     return file;
   }

@@ -23,7 +23,12 @@ export interface YoloExportOptions {
 
 /** A detector: build it from a YAML (bundled, plugin-provided or yours), load weights, predict, export, train. */
 export class YOLO {
-  private constructor(readonly model: DetectionModel) {}
+  private constructor(private current: DetectionModel) {}
+
+  /** The underlying detection model (NHWC TF.js modules with PyTorch state-dict keys). */
+  get model(): DetectionModel {
+    return this.current;
+  }
 
   /** Class names, index = class id. */
   get names(): string[] {
@@ -37,7 +42,7 @@ export class YOLO {
 
   /** Detects objects; see {@link PredictOptions}. One {@link Results} per image. */
   predict(source: Source | Source[], opts: PredictOptions = {}): Promise<Results[]> {
-    return predict(this.model, source, opts);
+    return predict(this.current, source, opts);
   }
 
   /** `{ layers, parameters, gradients, gflops }` plus the per-layer table and ultralytics' summary line. */
@@ -58,18 +63,27 @@ export class YOLO {
     return bytes;
   }
 
-  /** Trains this model (delegates to the trainer: `train(this.model, opts)`). */
-  train(opts: TrainOptions): Promise<TrainResult> {
-    return train(this.model, opts);
+  /**
+   * Trains this model with the ultralytics recipe and writes the run folder (`runs/detect/train`…).
+   * Afterwards this detector holds the final EMA weights, as ultralytics' model does; `result.model`
+   * is that same model (disposed with this detector).
+   */
+  async train(opts: TrainOptions): Promise<TrainResult> {
+    const result = await train(this.current, opts);
+    if (result.model !== this.current) {
+      this.current.dispose();
+      this.current = result.model;
+    }
+    return result;
   }
 
   /** Validates this model on a dataset. */
   val(opts: ValOptions): Promise<ValidateResult> {
-    return val(this.model, opts);
+    return val(this.current, opts);
   }
 
   /** Frees the model's tensors. */
   dispose(): void {
-    this.model.dispose();
+    this.current.dispose();
   }
 }

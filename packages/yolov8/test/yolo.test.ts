@@ -148,4 +148,21 @@ describe('predict', () => {
       o!.boxes.xyxy[i]!.forEach((v, j) => expect(Math.abs(v - t!.boxes.xyxy[i]![j]!)).toBeLessThan(0.5));
     }
   });
+
+  it('fusionMaps: a Detect_ASFF model returns per-level weight maps (shares sum to 1) and leaves nothing behind', async () => {
+    const asff = await YOLO.create({ model: 'yolov8n-ASFF.yaml', nc: 2 });
+    const img = tf.randomUniform([64, 96, 3]) as tf.Tensor3D;
+    await asff.predict(img, { imgsz: 96, fusionMaps: true });
+    const before = tf.memory().numTensors;
+    const [r] = await asff.predict(img, { imgsz: 96, fusionMaps: true });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(r!.fusionMaps!.map((m) => [m.height, m.width])).toEqual([[8, 12], [4, 6], [2, 3]]);
+    for (const m of r!.fusionMaps!) for (let i = 0; i < m.data.length; i += 3) expect(Math.abs(m.data[i]! + m.data[i + 1]! + m.data[i + 2]! - 255)).toBeLessThanOrEqual(2);
+    expect(await sharp(await r!.saveFusionMaps(path.join(dir, 'fusion.png'))).metadata()).toMatchObject({ width: 36, height: 8 });
+    const [plain] = await asff.predict(img, { imgsz: 96 });
+    expect(plain!.fusionMaps).toBeUndefined();
+    await expect(yolo.predict(img, { fusionMaps: true })).rejects.toThrow(/fusionMaps needs a head that keeps fusion weights \(Detect_ASFF/);
+    img.dispose();
+    asff.dispose();
+  });
 });
