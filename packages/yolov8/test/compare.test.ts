@@ -6,6 +6,7 @@ import sharp from 'sharp';
 import { initBackend, parseModel } from '@yolomods/core';
 import { configsDir as akconv } from '@yolomods/akconv';
 import { configsDir as asff } from '@yolomods/asff';
+import { configsDir as dat } from '@yolomods/dat';
 import { configsDir as dysample } from '@yolomods/dysample';
 import { configsDir as dynamic } from '@yolomods/dynamicconv';
 import { compare, compareMarkdown } from '../src/compare';
@@ -19,6 +20,7 @@ const files: Record<string, string> = {
   'yolov8-DynamicConv': path.join(dynamic, 'yolov8-DynamicConv.yaml'),
   'yolov8-C2f-DynamicConv': path.join(dynamic, 'yolov8-C2f-DynamicConv.yaml'),
   'yolov8-ASFF': path.join(asff, 'yolov8-ASFF.yaml'),
+  'yolov8-DAttention': path.join(dat, 'yolov8-DAttention.yaml'),
 };
 
 describe('compare', () => {

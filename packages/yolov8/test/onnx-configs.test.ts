@@ -1,0 +1,35 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as ort from 'onnxruntime-node';
+import { initBackend, manualSeed, tf } from '@yolomods/core';
+import { YOLO } from '../src/index';
+
+// Every bundled config at scale n: the ONNX file runs in onnxruntime and gives TF.js's decoded output.
+const CONFIGS = ['yolov8n.yaml', 'yolov8n-DySample.yaml', 'yolov8n-AKConv.yaml', 'yolov8n-DynamicConv.yaml', 'yolov8n-C2f-DynamicConv.yaml', 'yolov8n-ASFF.yaml', 'yolov8n-DAttention.yaml'];
+
+describe('ONNX export of the bundled configs at scale n (wasm vs onnxruntime)', () => {
+  beforeAll(async () => {
+    await initBackend({ backend: 'wasm', log: false });
+  });
+
+  for (const name of CONFIGS) {
+    it(name, async () => {
+      manualSeed(1);
+      const yolo = await YOLO.create({ model: name, nc: 3 });
+      const session = await ort.InferenceSession.create(yolo.export({ format: 'onnx', imgsz: [64, 96] }));
+      const x = tf.randomUniform([1, 64, 96, 3], 0, 1, 'float32', 3) as tf.Tensor4D;
+      const nchw = tf.tidy(() => tf.transpose(x, [0, 3, 1, 2]));
+      const { output0 } = await session.run({ images: new ort.Tensor('float32', nchw.dataSync() as Float32Array, [1, 3, 64, 96]) });
+      const out = yolo.model.forward(x);
+      const want = tf.tidy(() => tf.transpose(out.y!, [0, 2, 1]));
+      expect(output0!.dims).toEqual(want.shape);
+      const got = output0!.data as Float32Array;
+      const w = want.dataSync();
+      let worst = 0;
+      for (let i = 0; i < w.length; i++) worst = Math.max(worst, Math.abs(got[i]! - w[i]!) / (1 + Math.abs(w[i]!)));
+      expect(worst).toBeLessThan(2e-3);
+      tf.dispose([x, nchw, out.y!, ...out.feats, want]);
+      await session.release();
+      yolo.dispose();
+    });
+  }
+});
