@@ -1,5 +1,5 @@
-import { Conv2d, GELU, Module, Sequential, gridSample, matMul, tf } from '@yolomods/core';
-import { Dropout, LayerNormProxy } from './layers';
+import { Conv2d, Dropout, GELU, Module, Sequential, exportChild, gridSample, matMul, tf, type OnnxBuilder, type OnnxValue } from '@yolomods/core';
+import { LayerNormProxy } from './layers';
 
 /** Options of {@link DAttention} that have no PyTorch counterpart. */
 export interface DAttentionOptions {
@@ -20,7 +20,7 @@ function refLine(n: number): number[] {
  * Supports the default path (depth-wise-conv positional encoding), `use_pe=false` and `no_off`.
  */
 export class DAttention extends Module {
-  /** Default budget for one attention matrix `[B·heads, H·W, Hk·Wk]` in bytes (256 MiB: yolov8n at 640 needs 5 MiB at P5, 82 MiB at P4). */
+  /** Default budget for one float32 attention matrix `[B·heads, H·W, Hk·Wk]` in bytes (256 MiB; yolov8n at 640, batch 1: 4.9 MiB at P5, 78.1 MiB at P4). */
   static maxAttentionBytes = 256 * MIB;
 
   /** Channels per head (`c / 8`, as the seed derives them). */
@@ -47,20 +47,31 @@ export class DAttention extends Module {
   readonly #projDrop: Dropout;
 
   constructor(
+    /** Input (= output) channels `c`, a multiple of 8. */
     readonly channels: number,
     /** Spatial query size; only the rpe-table modes (not supported) would use it. */
     readonly qSize: number | [number, number] | null = null,
+    /** Attention heads; heads × `c/8` must equal `c`, so 8. */
     readonly nHeads = 8,
+    /** Offset groups (each group samples its own positions); divides `c` and `nHeads`. */
     readonly nGroups = 1,
     attnDrop = 0,
     projDrop = 0,
+    /** Stride of the offset conv: the key grid is about `H/stride × W/stride`. */
     readonly stride = 1,
+    /** ≥ 0: offsets are `tanh·factor/(n−1)`; < 0 (default): positions are clamped to [−1, 1]. */
     readonly offsetRangeFactor = -1,
+    /** Positional encoding on (default); `false` drops `rpe_table`. */
     readonly usePe = true,
+    /** Depth-wise-conv positional encoding (default, the only table-free mode supported). */
     readonly dwcPe = true,
+    /** No offsets: keys are the (average-pooled) input itself, no positional encoding. */
     readonly noOff = false,
+    /** Fixed relative position bias table (not supported yet). */
     readonly fixedPe = false,
+    /** Kernel of the offset network's depth-wise conv. */
     readonly ksize = 9,
+    /** Log-spaced continuous position bias (not supported yet). */
     readonly logCpb = false,
     opts: DAttentionOptions = {},
   ) {
@@ -117,18 +128,28 @@ export class DAttention extends Module {
     return b * this.nHeads * h * w * hk * wk * 4;
   }
 
-  /** Throws, unless the input is NHWC with the right channels and its attention matrix fits the budget. */
-  #check(x: tf.Tensor): void {
-    if (x.rank !== 4 || x.shape[3] !== this.channels) {
-      throw new Error(`DAttention(${this.channels}): expected an NHWC input [B, H, W, ${this.channels}], got [${x.shape.join(', ')}]`);
-    }
-    const [b, h, w] = x.shape as [number, number, number];
+  /** Throws unless an `h×w` input leaves a usable key grid; returns `[Hk, Wk]`. */
+  #keys(h: number, w: number): [number, number] {
     const [hk, wk] = this.keyGrid(h, w);
     if (hk < 1 || wk < 1) throw new Error(`DAttention(${this.channels}): a ${h}x${w} input leaves no keys for ksize=${this.ksize}, stride=${this.stride}`);
     if (!this.noOff && (hk < 2 || wk < 2)) {
       // The seed divides by (Hk-1) and (Wk-1) for the reference points.
       throw new Error(`DAttention(${this.channels}): the sampled key grid ${hk}x${wk} of a ${h}x${w} input needs at least 2 rows and 2 columns`);
     }
+    const [ph, pw] = [Math.floor(h / this.stride), Math.floor(w / this.stride)];
+    if (this.noOff && (ph !== hk || pw !== wk)) {
+      throw new Error(`DAttention(${this.channels}): no_off pools ${h}x${w} to ${ph}x${pw}, but the key grid is ${hk}x${wk}`);
+    }
+    return [hk, wk];
+  }
+
+  /** Throws, unless the input is NHWC with the right channels and its attention matrix fits the budget. */
+  #check(x: tf.Tensor): void {
+    if (x.rank !== 4 || x.shape[3] !== this.channels) {
+      throw new Error(`DAttention(${this.channels}): expected an NHWC input [B, H, W, ${this.channels}], got [${x.shape.join(', ')}]`);
+    }
+    const [b, h, w] = x.shape as [number, number, number];
+    const [hk, wk] = this.#keys(h, w);
     const bytes = this.attentionBytes(x.shape);
     const budget = this.maxAttentionBytes ?? DAttention.maxAttentionBytes;
     if (bytes > budget) {
@@ -197,6 +218,7 @@ export class DAttention extends Module {
     return tf.reshape(tf.transpose(tf.reshape(t, [b, n, this.nHeads, this.headChannels]), [0, 2, 1, 3]), [b * this.nHeads, n, this.headChannels]) as tf.Tensor3D;
   }
 
+  /** `[B, H, W, C]` → `[B, H, W, C]`; throws (allocating nothing) when the attention matrix is over the budget. */
   forward(x: tf.Tensor4D): tf.Tensor4D {
     this.#check(x);
     const [b, h, w, c] = x.shape;
@@ -209,12 +231,73 @@ export class DAttention extends Module {
       const k = this.#heads(this.projK.forward(kv4), b, ns);
       const v = this.#heads(this.projV.forward(kv4), b, ns);
       const qh = this.#heads(q, b, h * w);
-      let attn = tf.softmax(tf.mul(matMul(qh, k, false, true), this.scale));
+      // The temperature scales q (HW·hc values) rather than the logits (HW·Ns): one fewer attention-sized tensor.
+      let attn = tf.softmax(matMul(tf.mul(qh, this.scale), k, false, true));
       attn = this.#attnDrop.forward(attn);
       let out = this.#unheads(matMul(attn, v), b, h, w);
       if (this.rpeTable) out = tf.add(out, this.rpeTable.forward(q));
       return this.#projDrop.forward(this.projOut.forward(out as tf.Tensor4D)) as tf.Tensor4D;
     });
+  }
+
+  /**
+   * ONNX export (opset ≥ 16 for `GridSample`): the eval forward on an NCHW map, with `GridSample(bilinear,
+   * zeros, align_corners=1)`, `MatMul`, `Softmax`, `LayerNormalization` (opset 16: its decomposition) and erf GELU.
+   * Reshapes that fold the batch into heads or groups use -1, so a dynamic batch works too.
+   */
+  override toOnnx(g: OnnxBuilder, x: OnnxValue): OnnxValue {
+    if (x.shape.length !== 4 || x.shape[1] !== this.channels) {
+      throw new Error(`DAttention(${this.channels}): expected an NCHW input [B, ${this.channels}, H, W] to export, got [${x.shape.join(', ')}]`);
+    }
+    const [b, c, h, w] = x.shape as [number, number, number, number];
+    const [hk, wk] = this.#keys(h, w);
+    const ns = hk * wk;
+    const heads = this.nHeads;
+    const hc = this.headChannels;
+    // Reshape with the leading (batch-carrying) dimension left to the runtime.
+    const fold = (v: OnnxValue, shape: number[]) => g.op('Reshape', [v, g.ints([-1, ...shape.slice(1)], 'shape')], {}, shape);
+    const q = this.projQ.toOnnx(g, x);
+    let kv: OnnxValue;
+    if (this.noOff) {
+      const s = this.stride;
+      const pooled = s === 1 ? x : g.op('AveragePool', [x], { kernel_shape: [s, s], strides: [s, s] }, [b, c, hk, wk]);
+      kv = fold(pooled, [b, c, 1, ns]);
+    } else {
+      if (g.opset < 16) throw new Error(`DAttention: ONNX export samples keys with GridSample, which needs opset ≥ 16 (got ${g.opset})`);
+      const ng = this.nGroups;
+      const gc = this.groupChannels;
+      // Offsets [B·g, 2 (y, x), Hk, Wk] plus the reference points, as the seed's `pos`.
+      let off = exportChild(g, this.convOffset, fold(q, [b * ng, gc, h, w]), 'conv_offset') as OnnxValue;
+      const ry = refLine(hk);
+      const rx = refLine(wk);
+      const ref = new Float32Array(2 * ns);
+      for (let i = 0; i < hk; i++) for (let j = 0; j < wk; j++) (ref[i * wk + j] = ry[i]!), (ref[ns + i * wk + j] = rx[j]!);
+      const refC = g.constant(ref, [1, 2, hk, wk], 'reference');
+      let pos: OnnxValue;
+      if (this.offsetRangeFactor >= 0) {
+        const range = g.constant([this.offsetRangeFactor / (hk - 1), this.offsetRangeFactor / (wk - 1)], [1, 2, 1, 1], 'offset_range');
+        off = g.binary('Mul', g.unary('Tanh', off), range);
+        pos = g.binary('Add', off, refC);
+      } else {
+        pos = g.op('Clip', [g.binary('Add', off, refC), g.constant([-1], [], 'clip_min'), g.constant([1], [], 'clip_max')], {}, off.shape);
+      }
+      // (y, x) → (x, y), channels last: the grid GridSample reads.
+      const xy = g.op('Gather', [pos, g.ints([1, 0], 'yx_to_xy')], { axis: 1 }, pos.shape);
+      const grid = g.transpose(xy, [0, 2, 3, 1]);
+      const mode = g.opset >= 20 ? 'linear' : 'bilinear';
+      const sampled = g.op('GridSample', [fold(x, [b * ng, gc, h, w]), grid], { mode, padding_mode: 'zeros', align_corners: 1 }, [b * ng, gc, hk, wk]);
+      kv = fold(sampled, [b, c, 1, ns]);
+    }
+    const k = fold(this.projK.toOnnx(g, kv), [b * heads, hc, ns]);
+    const v = fold(this.projV.toOnnx(g, kv), [b * heads, hc, ns]);
+    const qh = fold(q, [b * heads, hc, h * w]);
+    // attn = softmax((q·scale)ᵀk) [B·heads, HW, Ns]; out = v·attnᵀ [B·heads, hc, HW].
+    const qs = g.binary('Mul', g.transpose(qh, [0, 2, 1]), g.constant([this.scale], [], 'attn_scale'));
+    const logits = g.op('MatMul', [qs, k], {}, [b * heads, h * w, ns]);
+    const attn = this.#attnDrop.toOnnx(g, g.op('Softmax', [logits], { axis: 2 }, logits.shape));
+    let out = fold(g.op('MatMul', [v, g.transpose(attn, [0, 2, 1])], {}, [b * heads, hc, h * w]), [b, c, h, w]);
+    if (this.rpeTable) out = g.binary('Add', out, this.rpeTable.toOnnx(g, q));
+    return this.#projDrop.toOnnx(g, this.projOut.toOnnx(g, out));
   }
 
   /** `[B·heads, H·W, hc]` → `[B, H, W, C]`. */

@@ -4,7 +4,7 @@ import { ctor, registry, rules, type Plugin } from '@yolomods/core';
 import { DAttention } from './dattention';
 
 export { DAttention, type DAttentionOptions } from './dattention';
-export { LayerNorm, LayerNormProxy, Dropout } from './layers';
+export { LayerNormProxy } from './layers';
 
 const PKG = '@yolomods/dat';
 const VERSION = '0.1.0';
