@@ -17,6 +17,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import semver from 'semver';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const t0 = Date.now();
@@ -132,10 +133,8 @@ try {
       for (const [dep, range] of Object.entries(a.pkg[field] ?? {})) {
         const d = after.get(dep);
         if (!d || range.startsWith('workspace:')) continue;
-        const m = /^\^(\d+)\.(\d+)\.(\d+)$/.exec(range);
-        assert(m, `${a.pkg.name} ${field}.${dep}: expected a caret range, got ${range}`);
-        const [x, y] = SEMVER.exec(d.pkg.version).slice(1, 3).map(Number);
-        const ok = Number(m[1]) === x && (x > 0 || Number(m[2]) === y);
+        assert(semver.validRange(range), `${a.pkg.name} ${field}.${dep}: '${range}' is not a semver range`);
+        const ok = semver.satisfies(d.pkg.version, range);
         assert(ok, `${a.pkg.name} ${field}.${dep}: ${range} does not take ${dep}@${d.pkg.version}`);
       }
     }
