@@ -23,6 +23,13 @@ const CONFIGS: [string, string, number][] = [
   ['yolov8-DAttention', path.join(datConfigs, 'yolov8-DAttention.yaml'), 64],
 ];
 
+/**
+ * Gradients that are exactly 0 in exact arithmetic, so both backends return float32 noise (~1e-6): DAttention's
+ * proj_v / proj_out / rpe_table biases add per-channel constants that the next train-mode BatchNorm subtracts, and
+ * proj_k's bias shifts each query's logits equally, which softmax cancels. They must stay at noise level.
+ */
+const ZERO_GRADS: Record<string, RegExp> = { 'yolov8-DAttention': /^model\.10\.(proj_k|proj_v|proj_out|rpe_table)\.bias$/ };
+
 /** Deterministic pseudo-random values (same on both backends). */
 function rnd(shape: number[], seed: number): tf.Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
@@ -80,8 +87,11 @@ describe('every bundled config trains one step on wasm with gradients matching c
           scale = Math.max(scale, Math.abs(c[j]!));
           diff = Math.max(diff, Math.abs(w[j]! - c[j]!));
         }
-        if (cpu.names[i].startsWith('model.10.') || cpu.names[i].startsWith('model.11') || cpu.names[i].startsWith('model.9.')) console.log('G', cpu.names[i], diff, scale);
-        return;
+        if (ZERO_GRADS[name]?.test(cpu.names[i]!)) {
+          expect(Math.max(scale, ...w.map(Math.abs)), `${cpu.names[i]} should be 0 up to rounding`).toBeLessThan(1e-5);
+          return;
+        }
+        expect(scale, `${cpu.names[i]} has a zero gradient`).toBeGreaterThan(0);
         // Batch-statistics BN on 2x2 P5 maps amplifies float32 rounding: compare against each gradient's scale.
         expect(diff, `${cpu.names[i]}: max |wasm − cpu| ${diff} vs max |g| ${scale}`).toBeLessThanOrEqual(2e-3 * scale + 1e-6);
       });
