@@ -43,6 +43,10 @@ export class DAttention extends Module {
   readonly rpeTable: Conv2d | null;
   /** Per-instance attention budget in bytes (null: use the static default). */
   maxAttentionBytes: number | null;
+  /** Keep the sampling positions of each forward ({@link lastPositions}) for visualisation. */
+  vis = false;
+  #lastPositions: tf.Tensor4D | null = null;
+  #lastInputSize: [number, number] = [0, 0];
   readonly #attnDrop: Dropout;
   readonly #projDrop: Dropout;
 
@@ -225,6 +229,8 @@ export class DAttention extends Module {
     return tf.tidy(() => {
       const q = this.projQ.forward(x);
       const pos = this.positions(q);
+      if (this.vis) this.#keepPositions(pos, [h, w]);
+      else this.clearPositions();
       const kv = this.sample(x, pos);
       const ns = kv.shape[1];
       const kv4 = tf.reshape(kv, [b, 1, ns, c]) as tf.Tensor4D;
@@ -238,6 +244,33 @@ export class DAttention extends Module {
       if (this.rpeTable) out = tf.add(out, this.rpeTable.forward(q));
       return this.#projDrop.forward(this.projOut.forward(out as tf.Tensor4D)) as tf.Tensor4D;
     });
+  }
+
+  /** Sampling positions `[B·g, Hk, Wk, 2]` (y, x in [−1, 1], align-corners) of the last forward with `vis` on, or null; owned by the block. */
+  get lastPositions(): tf.Tensor4D | null {
+    return this.#lastPositions;
+  }
+
+  /** `[H, W]` of the input of the last forward with `vis` on: the map the positions refer to. */
+  get lastInputSize(): [number, number] {
+    return [...this.#lastInputSize];
+  }
+
+  #keepPositions(pos: tf.Tensor4D, size: [number, number]): void {
+    this.clearPositions();
+    this.#lastPositions = tf.keep(pos.clone());
+    this.#lastInputSize = size;
+  }
+
+  /** Frees the kept positions now (the next `vis` forward keeps new ones). */
+  clearPositions(): void {
+    this.#lastPositions?.dispose();
+    this.#lastPositions = null;
+  }
+
+  override dispose(): void {
+    this.clearPositions();
+    super.dispose();
   }
 
   /**

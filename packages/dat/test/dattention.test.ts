@@ -27,6 +27,29 @@ describe('DAttention behaviour (wasm)', () => {
     m.dispose();
   });
 
+  it('vis keeps the last sampling positions (one tensor, replaced each forward, freed when switched off)', () => {
+    const m = new DAttention(16);
+    const x = tf.randomNormal([1, 5, 7, 16]) as tf.Tensor4D;
+    expect(m.lastPositions).toBeNull();
+    m.vis = true;
+    tf.dispose(m.forward(x));
+    const before = tf.memory().numTensors;
+    tf.dispose(m.forward(x));
+    expect(tf.memory().numTensors).toBe(before);
+    const pos = m.lastPositions!;
+    expect(pos.shape).toEqual([1, 5, 7, 2]);
+    expect(m.lastInputSize).toEqual([5, 7]);
+    const expected = tf.tidy(() => m.positions(m.projQ.forward(x)));
+    expect(tf.tidy(() => tf.max(tf.abs(tf.sub(pos, expected))).dataSync()[0])).toBe(0);
+    expected.dispose();
+    m.vis = false;
+    tf.dispose(m.forward(x));
+    expect(m.lastPositions).toBeNull();
+    expect(tf.memory().numTensors).toBe(before - 1);
+    x.dispose();
+    m.dispose();
+  });
+
   it('repeated forwards and backwards keep the tensor count', () => {
     const m = new DAttention(16);
     const x = tf.randomNormal([1, 5, 7, 16]) as tf.Tensor4D;

@@ -46,6 +46,7 @@ const MODES: Record<string, { help: string; keys: Spec }> = {
       save_conf: { kind: 'bool', help: 'add confidences to the .txt labels (false)' },
       save_json: { kind: 'bool', help: 'save predictions.json (false)' },
       fusion_maps: { kind: 'bool', help: 'save <image>_fusion.png with the ASFF level weights, Detect_ASFF models (false)' },
+      sampling_points: { kind: 'bool', help: 'save <image>_points.png with the DAttention key positions, DAttention models (false)' },
       project: { kind: 'string', help: 'parent folder of runs (runs/detect)' },
       name: { kind: 'string', help: 'run folder name (predict)' },
       exist_ok: { kind: 'bool', help: 'reuse the run folder (false)' },
@@ -164,7 +165,7 @@ async function runPredict(a: Parsed, io: CliIo): Promise<void> {
   const yolo = await YOLO.create(modelOptions(a));
   try {
     const save = (a.save as boolean | undefined) ?? true;
-    const anySave = save || a.save_txt === true || a.save_json === true || a.fusion_maps === true;
+    const anySave = save || a.save_txt === true || a.save_json === true || a.fusion_maps === true || a.sampling_points === true;
     const dir = anySave ? incrementPath(path.join((a.project as string) ?? 'runs/detect', (a.name as string) ?? 'predict'), a.exist_ok === true) : '';
     const bar = process.stderr.isTTY ? new cliProgress.SingleBar({ format: 'predict {bar} {value}/{total} [{duration_formatted}<{eta_formatted}]', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic) : null;
     let started = false;
@@ -180,8 +181,9 @@ async function runPredict(a: Parsed, io: CliIo): Promise<void> {
       agnostic: a.agnostic_nms as boolean | undefined,
       maxDet: a.max_det as number | undefined,
       backend: a.backend as 'tfjs' | 'onnxruntime' | undefined,
-      keepImage: save,
+      keepImage: save || a.sampling_points === true,
       fusionMaps: a.fusion_maps === true,
+      samplingPoints: a.sampling_points === true,
       onProgress: (done, total) => {
         if (!bar || total < 2) return;
         if (!started) bar.start(total, 0);
@@ -199,7 +201,9 @@ async function runPredict(a: Parsed, io: CliIo): Promise<void> {
       if (a.save_txt === true) r.saveTxt(path.join(dir, 'labels', `${stem}.txt`), { saveConf: a.save_conf === true });
       if (a.save_json === true) json.push({ image: r.path, detections: r.toJSON() });
     });
-    if (a.fusion_maps === true) for (const r of results) await r.saveFusionMaps(path.join(dir, `${path.basename(r.path).replace(/\.[^.]+$/, '')}_fusion.png`));
+    const stemOf = (r: (typeof results)[number]) => path.basename(r.path).replace(/\.[^.]+$/, '');
+    if (a.fusion_maps === true) for (const r of results) await r.saveFusionMaps(path.join(dir, `${stemOf(r)}_fusion.png`));
+    if (a.sampling_points === true) for (const r of results) await r.saveSamplingPoints(path.join(dir, `${stemOf(r)}_points.png`));
     if (save) for (const r of results) await r.save(path.join(dir, /\.(jpe?g|png|webp)$/i.test(r.path) ? path.basename(r.path) : `${path.basename(r.path)}.jpg`));
     if (a.save_json === true) {
       mkdirSync(dir, { recursive: true });

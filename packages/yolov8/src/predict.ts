@@ -26,6 +26,42 @@ export interface PredictOptions extends Omit<NmsOptions, 'maxWh' | 'maxNms'> {
    * result, as RGB images: red = P5, green = P4, blue = P3 share at each place (TF.js engine only).
    */
   fusionMaps?: boolean;
+  /**
+   * Keep where deformable-attention blocks (`DAttention` from `@yolomods/dat`) sampled their keys, in
+   * original-image pixels, on each result (TF.js engine only); `Results.saveSamplingPoints` draws them.
+   */
+  samplingPoints?: boolean;
+}
+
+/** A block that can keep its sampling positions (duck-typed: `DAttention`), without depending on its package. */
+interface SamplingBlock {
+  vis: boolean;
+  clearPositions?: () => void;
+  readonly lastPositions: tf.Tensor4D | null;
+  readonly lastInputSize: [number, number];
+}
+
+function samplingBlocks(model: DetectionModel): { layer: number; block: SamplingBlock }[] {
+  return model.model.items.flatMap((m, layer) => {
+    const b = m as unknown as Partial<SamplingBlock>;
+    return typeof b.vis === 'boolean' && 'lastPositions' in b && 'lastInputSize' in b ? [{ layer, block: b as SamplingBlock }] : [];
+  });
+}
+
+/** Normalised (y, x) align-corners positions of one block → letterboxed-input pixels `[x, y, x, y]` per point. */
+function samplingPixels(block: SamplingBlock, inputW: number, inputH: number): Float32Array {
+  const pos = block.lastPositions!;
+  const [h, w] = block.lastInputSize;
+  const [sy, sx] = [inputH / h, inputW / w];
+  const v = pos.dataSync();
+  const out = new Float32Array((v.length / 2) * 4);
+  for (let i = 0; i < v.length / 2; i++) {
+    // feature-map pixel (align_corners: −1 → 0, 1 → size−1) → centre of that cell in the network input
+    const x = (((v[2 * i + 1]! + 1) / 2) * (w - 1) + 0.5) * sx;
+    const y = (((v[2 * i]! + 1) / 2) * (h - 1) + 0.5) * sy;
+    out.set([x, y, x, y], 4 * i);
+  }
+  return out;
 }
 
 /** A head that can keep per-level fusion weights (duck-typed: `Detect_ASFF`), without depending on its package. */
@@ -152,7 +188,7 @@ function toNchw(img: Letterboxed): Float32Array {
 }
 
 /** Runs the network on one letterboxed image and NMS on its output. */
-async function infer(model: DetectionModel, lb: Letterboxed, opts: PredictOptions, ort: Ort | null, imgsz: number): Promise<{ det: Detections; tInf: number; maps?: RgbImage[] }> {
+async function infer(model: DetectionModel, lb: Letterboxed, opts: PredictOptions, ort: Ort | null, imgsz: number): Promise<{ det: Detections; tInf: number; maps?: RgbImage[]; points?: { layer: number; xyxy: Float32Array }[] }> {
   const t0 = performance.now();
   let y: tf.Tensor3D;
   if (ort) {
@@ -173,8 +209,9 @@ async function infer(model: DetectionModel, lb: Letterboxed, opts: PredictOption
   }
   const tInf = performance.now() - t0;
   const head = opts.fusionMaps && !ort ? fusionHead(model) : null;
+  const points = opts.samplingPoints && !ort ? samplingBlocks(model).map(({ layer, block }) => ({ layer, xyxy: samplingPixels(block, lb.width, lb.height) })) : undefined;
   try {
-    return { det: nonMaxSuppression(y, opts)[0]!, tInf, ...(head ? { maps: fusionImages(head) } : {}) };
+    return { det: nonMaxSuppression(y, opts)[0]!, tInf, ...(head ? { maps: fusionImages(head) } : {}), ...(points ? { points } : {}) };
   } finally {
     y.dispose();
   }
@@ -198,6 +235,11 @@ export async function predict(model: DetectionModel, source: Source | Source[], 
   if (opts.fusionMaps && ort) throw new Error("predict: fusionMaps works with the TF.js engine, not backend 'onnxruntime'");
   const wasVis = head?.vis ?? false;
   if (head && opts.fusionMaps) head.vis = true;
+  const samplers = opts.samplingPoints ? samplingBlocks(model) : [];
+  if (opts.samplingPoints && !samplers.length) throw new Error('predict: samplingPoints needs a deformable-attention block that keeps its positions (DAttention from @yolomods/dat)');
+  if (opts.samplingPoints && ort) throw new Error("predict: samplingPoints works with the TF.js engine, not backend 'onnxruntime'");
+  const samplersVis = samplers.map(({ block }) => block.vis);
+  for (const { block } of samplers) block.vis = true;
   const results: Results[] = [];
   try {
     for (const [i, item] of items.entries()) {
@@ -205,7 +247,7 @@ export async function predict(model: DetectionModel, source: Source | Source[], 
       const img = await item.load();
       const lb = await letterbox(img, imgsz, { stride, auto: rect });
       const t1 = performance.now();
-      const { det, tInf, maps } = await infer(model, lb, opts, ort, imgsz);
+      const { det, tInf, maps, points } = await infer(model, lb, opts, ort, imgsz);
       const t2 = performance.now();
       const orig: [number, number] = [img.height, img.width];
       const xyxy = scaleBoxes([lb.height, lb.width], det.xyxy, orig);
@@ -217,11 +259,19 @@ export async function predict(model: DetectionModel, source: Source | Source[], 
       }
       const t3 = performance.now();
       const speed = { preprocess: t1 - t0, inference: tInf, postprocess: t3 - t2 + (t2 - t1 - tInf) };
-      results.push(new Results(item.path, orig, boxes, model.names, speed, opts.keepImage === false ? undefined : img, maps));
+      const sampling = points?.map(({ layer, xyxy: p }) => {
+        const px = scaleBoxes([lb.height, lb.width], p, orig);
+        return { layer, points: Array.from({ length: px.length / 4 }, (_, j) => [px[4 * j]!, px[4 * j + 1]!] as [number, number]) };
+      });
+      results.push(new Results(item.path, orig, boxes, model.names, speed, opts.keepImage === false ? undefined : img, maps, sampling));
       opts.onProgress?.(i + 1, items.length);
     }
   } finally {
     if (head && opts.fusionMaps) head.vis = wasVis;
+    samplers.forEach(({ block }, i) => {
+      block.vis = samplersVis[i]!;
+      if (!block.vis) block.clearPositions?.(); // leave no tensor behind that the caller did not ask to keep
+    });
     if (wasTraining) model.train(true);
   }
   return results;

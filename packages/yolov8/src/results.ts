@@ -25,6 +25,14 @@ export interface Speed {
   postprocess: number;
 }
 
+/** Key positions one deformable-attention layer sampled for an image. */
+export interface SamplingPoints {
+  /** Layer index in the model. */
+  layer: number;
+  /** `[x, y]` in original-image pixels, one per sampled key (all offset groups). */
+  points: [number, number][];
+}
+
 /** One detection in {@link Results.toJSON} (ultralytics' `tojson` layout). */
 export interface DetectionJson {
   name: string;
@@ -54,6 +62,8 @@ export class Results {
     readonly origImg?: RgbImage,
     /** ASFF fusion weights per head level (P3, P4, P5) as RGB (red P5, green P4, blue P3), with `fusionMaps`. */
     readonly fusionMaps?: RgbImage[],
+    /** Where each deformable-attention layer sampled its keys, `[x, y]` in original pixels, with `samplingPoints`. */
+    readonly samplingPoints?: SamplingPoints[],
   ) {}
 
   /** Number of detections. */
@@ -112,6 +122,21 @@ export class Results {
     await sharp({ create: { width: w * tiles.length, height: h, channels: 3, background: '#000' } })
       .composite(tiles.map((input, i) => ({ input, top: 0, left: i * w })))
       .toFile(file);
+    return file;
+  }
+
+  /** Writes the original image with each deformable-attention layer's sampled key positions drawn as dots. */
+  async saveSamplingPoints(file: string): Promise<string> {
+    if (!this.samplingPoints?.length) throw new Error(`saveSamplingPoints: ${this.path}: no sampling points (predict with samplingPoints: true on a DAttention model)`);
+    if (!this.origImg) throw new Error(`saveSamplingPoints: ${this.path}: the original image was not kept`);
+    const { data, width, height } = this.origImg;
+    const r = Math.max(2, Math.round(Math.min(width, height) / 120));
+    const dots = this.samplingPoints.flatMap(({ points }, k) =>
+      points.map(([x, y]) => `<circle cx="${x.toFixed(1)}" cy="${y.toFixed(1)}" r="${r}" fill="#${PALETTE[(k * 7) % PALETTE.length]}" stroke="#000" stroke-width="${Math.max(1, r / 3)}"/>`),
+    );
+    mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${dots.join('')}</svg>`;
+    await sharp(data, { raw: { width, height, channels: 3 } }).composite([{ input: Buffer.from(svg), top: 0, left: 0 }]).toFile(file);
     return file;
   }
 

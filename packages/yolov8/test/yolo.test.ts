@@ -165,4 +165,33 @@ describe('predict', () => {
     img.dispose();
     asff.dispose();
   });
+
+  it('samplingPoints: DAttention key positions in original pixels (zero offsets: the seed reference grid, cell corners)', async () => {
+    const dat = await YOLO.create({ model: 'yolov8n-DAttention.yaml', nc: 2 });
+    const key = 'model.10.conv_offset.3.weight';
+    const w = dat.model.stateDict()[key]!;
+    dat.model.loadStateDict({ [key]: { data: new Float32Array(w.data.length), shape: w.shape } }, { strict: false });
+    const img = tf.randomUniform([320, 320, 3]) as tf.Tensor3D;
+    await dat.predict(img, { imgsz: 320, samplingPoints: true });
+    const before = tf.memory().numTensors;
+    const [r] = await dat.predict(img, { imgsz: 320, samplingPoints: true, conf: 0.9 });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(r!.samplingPoints!.map((s) => s.layer)).toEqual([10]);
+    const pts = r!.samplingPoints![0]!.points;
+    expect(pts).toHaveLength(100);
+    // Reference point i + 0.5 in align-corners cells of the stride-32 map (clamped to the last cell, 9, as the seed
+    // clamps to [-1, 1]) is the pixel (i + 1)·32: the corner between cells i and i + 1.
+    const px = (i: number) => (Math.min(i + 0.5, 9) + 0.5) * 32;
+    pts.forEach(([x, y], k) => {
+      expect(x).toBeCloseTo(px(k % 10), 3);
+      expect(y).toBeCloseTo(px(Math.floor(k / 10)), 3);
+    });
+    expect(await sharp(await r!.saveSamplingPoints(path.join(dir, 'points.png'))).metadata()).toMatchObject({ width: 320, height: 320 });
+    const [plain] = await dat.predict(img, { imgsz: 320 });
+    expect(plain!.samplingPoints).toBeUndefined();
+    expect(tf.memory().numTensors).toBe(before);
+    await expect(yolo.predict(img, { samplingPoints: true })).rejects.toThrow(/samplingPoints needs a deformable-attention block.*DAttention from @yolomods\/dat/);
+    img.dispose();
+    dat.dispose();
+  });
 });
