@@ -1,7 +1,7 @@
 // The main job: train YOLOv8n with DySample upsampling on a generated shapes dataset, validate it,
 // then detect objects in a new picture and save it annotated — all in TypeScript/TF.js, no Python.
 // DEMO_EPOCHS / DEMO_IMGSZ / DEMO_TRAIN shrink or grow the run (defaults take a few minutes on 2 cores).
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initBackend, manualSeed } from '@yolomods/core';
@@ -16,32 +16,37 @@ const nTrain = Number(process.env.DEMO_TRAIN ?? 64);
 const backend = await initBackend();
 mkdirSync(out, { recursive: true });
 
-// 1. A seeded dataset in the ultralytics layout: images/, labels/, data.yaml (3 shape classes).
-const data = await generateSynthetic({ dir: path.join(out, 'shapes'), train: nTrain, val: 32, imgsz, classes: 3, objects: [1, 3], size: [0.25, 0.6], seed: 7 });
+// 1. A seeded dataset in the ultralytics layout: images/, labels/, data.yaml (2 shape classes).
+const data = await generateSynthetic({ dir: path.join(out, 'shapes'), train: nTrain, val: 32, imgsz, classes: 2, objects: [1, 2], size: [0.3, 0.6], seed: 7 });
 console.log(`dataset: ${data}`);
 
 // 2. yolov8n with DySample in the neck: the plugin is found because it is installed, no parser edits.
 manualSeed(0);
-const yolo = await YOLO.create({ model: 'yolov8n-DySample.yaml', nc: 3 });
+const yolo = await YOLO.create({ model: 'yolov8n-DySample.yaml', nc: 2 });
 console.log(yolo.info({ imgsz }).summary);
 
-// 3. Train with the ultralytics recipe (TaskAligned assigner, CIoU + DFL + BCE, EMA, warmup, cosine-free LR).
+// 3. Train with the ultralytics recipe (TaskAligned assigner, CIoU + DFL + BCE, AdamW/SGD auto, warmup, EMA).
 const t0 = performance.now();
 const run = await yolo.train({ data, epochs, imgsz, batch: 4, nbs: 4, mosaic: 0, close_mosaic: 0, warmup_epochs: 1, project: path.join(out, 'runs'), name: 'dysample', exist_ok: true });
-const [p, r, map50, map5095] = run.metrics?.metrics.meanResults ?? [0, 0, 0, 0];
+const [precision, recall, map50, map5095] = run.metrics?.metrics.meanResults ?? [0, 0, 0, 0];
 console.log(`\ntrained ${epochs} epochs in ${((performance.now() - t0) / 1000).toFixed(0)} s on ${backend}; run folder ${run.saveDir}`);
 
-// 4. Detect in a picture the model never saw, with the best checkpoint, and save it annotated.
+// 4. Detect in pictures the model never saw (a fresh seed), with the best checkpoint; save them annotated.
 const best = await YOLO.create({ weights: run.best });
-const test = await generateSynthetic({ dir: path.join(out, 'unseen'), train: 1, val: 0, imgsz, classes: 3, objects: [2, 3], size: [0.3, 0.5], seed: 99 });
-const [res] = await best.predict(path.join(path.dirname(test), 'images/train'), { imgsz, conf: 0.4 });
-const saved = await res.save(path.join(out, 'prediction.png'));
-console.log(`prediction on ${path.basename(res.path)}: ${res.summary()} → ${saved}`);
-for (const d of res.toJSON()) console.log(`  ${d.name.padEnd(10)} ${d.confidence.toFixed(2)}  [${Object.values(d.box).map((v) => v.toFixed(0)).join(', ')}]`);
-
+const unseen = path.join(out, 'unseen');
+await generateSynthetic({ dir: unseen, train: 4, val: 0, imgsz, classes: 2, objects: [1, 2], size: [0.3, 0.5], seed: 99 });
+const results = await best.predict(path.join(unseen, 'images/train'), { imgsz, conf: 0.25 });
+for (const r of results) {
+  const stem = path.basename(r.path, '.png');
+  const truth = readFileSync(path.join(unseen, 'labels/train', `${stem}.txt`), 'utf8').trim().split('\n').map((l) => best.names[Number(l.split(' ')[0])]);
+  const saved = await r.save(path.join(out, 'predictions', `${stem}.png`));
+  console.log(`${stem}: truth ${truth.join(', ')} | predicted ${r.summary()} → ${path.relative(process.cwd(), saved)}`);
+  for (const d of r.toJSON()) console.log(`    ${d.name.padEnd(10)} ${d.confidence.toFixed(2)}  [${Object.values(d.box).map((v) => v.toFixed(0)).join(', ')}]`);
+}
+const res = results[0];
 console.log(
   '\n' +
-    compareMarkdown([{ model: 'yolov8n-DySample.yaml', parameters: best.info().parameters, gflops: best.info({ imgsz }).gflops, ms: res.speed.inference, metrics: { precision: p, recall: r, map50, map5095 } }], imgsz, backend),
+    compareMarkdown([{ model: 'yolov8n-DySample.yaml', parameters: best.info().parameters, gflops: best.info({ imgsz }).gflops, ms: res.speed.inference, metrics: { precision, recall, map50, map5095 } }], imgsz, backend),
 );
 best.dispose();
 yolo.dispose();
