@@ -1,6 +1,6 @@
 // End-to-end predict (decode → letterbox → forward → NMS → boxes in original pixels) for yolov8n at
 // 640 on each engine: TF.js wasm (1 thread and all cores), onnxruntime-node when installed, and TF.js
-// cpu with BENCH_CPU=1 (seconds per image). Each engine runs in a fresh process because wasm's thread
+// cpu with BENCH_CPU=1 (seconds per image), and PyTorch's forward when `import torch` works. Each engine runs in a fresh process because wasm's thread
 // count is fixed at its first start. Build first (`pnpm build`); run `pnpm bench` or this file.
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
@@ -9,6 +9,18 @@ import { fileURLToPath } from 'node:url';
 const self = fileURLToPath(import.meta.url);
 const images = ['bus.jpg', 'zidane.jpg'].map((f) => fileURLToPath(new URL(`../../../fixtures/images/${f}`, import.meta.url)));
 const cores = os.availableParallelism?.() ?? os.cpus().length;
+const torchRef = fileURLToPath(new URL('../../core/bench/torch_ref.py', import.meta.url));
+
+/** PyTorch's YOLOv8n forward at 640 (network only) from core's optional reference script, or null. */
+function torchForward() {
+  for (const py of ['python3', '/usr/bin/python3']) {
+    if (spawnSync(py, ['-c', 'import torch'], { stdio: 'ignore' }).status !== 0) continue;
+    const t = spawnSync(py, [torchRef, '--json', '--threads', String(cores)], { encoding: 'utf8', timeout: 30 * 60_000 });
+    const last = t.stdout?.trim().split('\n').pop();
+    return t.status === 0 && last?.startsWith('{') ? JSON.parse(last) : null;
+  }
+  return null;
+}
 
 async function child(job) {
   const { initBackend, tf } = await import('@yolomods/core');
@@ -54,4 +66,7 @@ if (process.argv[2] === '--child') {
     if (r.error) console.log(`| ${label} | n/a: ${r.error} | | |`);
     else console.log(`| ${label} | ${r.ms.toFixed(1)} | ${(r.outside * 100).toFixed(0)}% | ${r.leak} |`);
   }
+  const ref = torchForward();
+  if (!ref) console.log('PyTorch reference skipped: `python3 -c "import torch"` fails (Debian: apt-get install python3-torch)');
+  else console.log(`| PyTorch ${ref.version} CPU, ${ref.threads} threads: network only (best of eager and frozen), no decode/letterbox/NMS | ${ref.fwd640.toFixed(1)} | — | — |`);
 }
