@@ -19,22 +19,33 @@ export function maxPoolGrad(dy: tf.Tensor4D, x: tf.Tensor4D, filterSize: number 
     const bottom = Math.max(0, (oh - 1) * sh + kh - pt - h);
     const right = Math.max(0, (ow - 1) * sw + kw - pl - w);
     const xp = tf.pad(x, [[0, 0], [pt, bottom], [pl, right], [0, 0]], -Infinity);
-    const taps: tf.Tensor[] = [];
     const offsets: number[] = [];
+    // Running first-maximum over the window taps (strictly greater replaces): elementwise ops only, where
+    // argMax over a stacked leading axis would transpose kh·kw copies of the map first.
+    let best: tf.Tensor | null = null;
+    let winner: tf.Tensor | null = null;
     for (let i = 0; i < kh; i++) {
       for (let j = 0; j < kw; j++) {
-        taps.push(tf.stridedSlice(xp, [0, i, j, 0], [n, i + (oh - 1) * sh + 1, j + (ow - 1) * sw + 1, c], [1, sh, sw, 1]));
+        const tap = tf.stridedSlice(xp, [0, i, j, 0], [n, i + (oh - 1) * sh + 1, j + (ow - 1) * sw + 1, c], [1, sh, sw, 1]);
+        const k = offsets.length;
         offsets.push((i * w + j) * c);
+        if (!best || !winner) {
+          best = tap;
+          winner = tf.zerosLike(tap).cast('int32');
+          continue;
+        }
+        const better = tf.greater(tap, best);
+        winner = tf.where(better, tf.fill(tap.shape, k, 'int32'), winner);
+        best = tf.maximum(tap, best);
       }
     }
-    const winner = tf.argMax(tf.stack(taps), 0);
     const base = tf.addN([
       tf.reshape(tf.range(0, n * h * w * c, h * w * c, 'int32'), [n, 1, 1, 1]),
       tf.reshape(tf.range(-pt * w * c, (oh * sh - pt) * w * c, sh * w * c, 'int32'), [1, oh, 1, 1]),
       tf.reshape(tf.range(-pl * c, (ow * sw - pl) * c, sw * c, 'int32'), [1, 1, ow, 1]),
       tf.reshape(tf.range(0, c, 1, 'int32'), [1, 1, 1, c]),
     ].map((t) => tf.broadcastTo(t, [n, oh, ow, c])));
-    const flat = tf.add(base, tf.gather(tf.tensor1d(offsets, 'int32'), winner));
+    const flat = tf.add(base, tf.gather(tf.tensor1d(offsets, 'int32'), winner!));
     const dx = tf.scatterND(tf.reshape(flat, [-1, 1]), tf.reshape(dy, [-1]), [n * h * w * c]);
     return tf.reshape(dx, x.shape);
   });
