@@ -106,20 +106,19 @@ export class BatchNorm2d extends Module {
   }
 
   /**
-   * Train-mode BN with its closed-form gradient. Channel reductions are `[1, K]·[K, C]` matMuls: wasm's
-   * Sum over the leading axes transposes the whole map first and is 10x slower, and autodiff through
-   * the broadcasts would need six such reductions where the closed form needs two.
+   * Train-mode BN with its closed-form gradient: autodiff through the broadcasts would need six channel
+   * reductions where the closed form needs two (see `channelMean` for how they are computed).
    */
   #trainForward(x: tf.Tensor4D): tf.Tensor4D {
     const c = this.channels;
     const k = x.size / c;
     const bn = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
       const [xIn, gamma, beta, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
-      const avg = tf.fill([1, k], 1 / k);
+      const shape = xIn.shape as [number, number, number, number];
       const x2 = tf.reshape(xIn, [k, c]);
-      const mean = tf.matMul(avg, x2);
+      const mean = channelMean(xIn, shape);
       const xc = tf.sub(x2, mean);
-      const variance = tf.matMul(avg, tf.square(xc));
+      const variance = channelMean(tf.square(xc), shape);
       // Running statistics are a side effect (unbiased variance, as PyTorch): nothing downstream reads them.
       const m = this.momentum;
       this.runningMean.assign(tf.add(tf.mul(this.runningMean, 1 - m), tf.mul(tf.reshape(mean, [c]), m)));
@@ -131,10 +130,9 @@ export class BatchNorm2d extends Module {
         value: tf.reshape(tf.add(tf.mul(xhat, gamma), beta), xIn.shape),
         gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
           const [xh, iv, g] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
-          const avgB = tf.fill([1, k], 1 / k);
           const dy2 = tf.reshape(dy, [k, c]);
-          const meanDy = tf.matMul(avgB, dy2);
-          const meanDyXhat = tf.matMul(avgB, tf.mul(dy2, xh));
+          const meanDy = channelMean(dy2, shape);
+          const meanDyXhat = channelMean(tf.mul(dy2, xh), shape);
           const dx = tf.mul(tf.mul(iv, g), tf.sub(tf.sub(dy2, meanDy), tf.mul(xh, meanDyXhat)));
           return [tf.reshape(dx, xIn.shape), tf.reshape(tf.mul(meanDyXhat, k), [c]), tf.reshape(tf.mul(meanDy, k), [c])];
         },
@@ -153,6 +151,18 @@ export class BatchNorm2d extends Module {
     const shape = [1, this.channels, 1, 1];
     return g.binary('Add', g.binary('Mul', x, g.constant(scale, shape, 'bn_scale')), g.constant(shift, shape, 'bn_shift'));
   }
+}
+
+/**
+ * Per-channel mean of an NHWC map (given flat or 4-D) as `[1, C]`: an average pool over H×W, then a
+ * `[1, N]·[N, C]` matMul over the batch. Both stream the map once on every backend, where wasm's Sum
+ * over leading axes transposes the whole map first and its `[1, K]·[K, C]` matMul packs the whole
+ * map as weights (2–10x slower on fresh tensors).
+ */
+function channelMean(x: tf.Tensor, shape: [number, number, number, number]): tf.Tensor2D {
+  const [n, h, w, c] = shape;
+  const pooled = tf.reshape(tf.avgPool(tf.reshape(x, shape) as tf.Tensor4D, [h, w], 1, 'valid'), [n, c]);
+  return n === 1 ? (pooled as tf.Tensor2D) : tf.matMul(tf.fill([1, n], 1 / n), pooled);
 }
 
 /** PyTorch `nn.Linear` on the last axis (keys `weight` `[out, in]`, `bias`). */

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { conv2dBackpropFilter, conv2dBackpropInput, depthwiseBackpropFilter, depthwiseBackpropInput } from './conv-grads';
+import { fastConcat, fastSlice, fastSplitV, sharedIdentity } from './copy-kernels';
 import { batchedGather, unsortedSegmentSum } from './gather';
 import { maxPoolGrad, resizeNearestGrad } from './pool-grads';
 
@@ -35,8 +36,18 @@ function assertNoDilation(d: number | [number, number] | undefined, name: string
   if (d !== undefined && (Array.isArray(d) ? d.some((v) => v !== 1) : d !== 1)) throw new Error(`${name} on wasm: dilations ${d} are not supported`);
 }
 
+/** Data-movement kernels replaced on wasm for speed (shared data instead of copies, loops on the heap). */
+const COPY_KERNELS: Record<string, (a: any) => tf.TensorInfo | tf.TensorInfo[]> = {
+  Identity: (a) => (a.inputs.x.dtype === 'string' ? stock.Identity!(a) : sharedIdentity(a)),
+  Cast: (a) => (a.inputs.x.dtype === a.attrs.dtype && a.attrs.dtype !== 'string' ? sharedIdentity(a) : stock.Cast!(a)),
+  Slice: (a) => (a.inputs.x.dtype === 'string' ? stock.Slice!(a) : fastSlice(a)),
+  SplitV: (a) => (a.inputs.x.dtype === 'string' ? stock.SplitV!(a) : fastSplitV(a)),
+  Concat: (a) => (Object.values(a.inputs as Record<string, tf.TensorInfo>).some((t) => t.dtype === 'string') ? stock.Concat!(a) : fastConcat(a)),
+};
+const stock: Record<string, (a: any) => any> = {};
+
 /** Kernels yolomods registers (or replaces) on the wasm backend for training. */
-export const WASM_TRAINING_KERNELS: readonly string[] = [...Object.keys(KERNELS), 'GatherV2'];
+export const WASM_TRAINING_KERNELS: readonly string[] = [...Object.keys(KERNELS), 'GatherV2', ...Object.keys(COPY_KERNELS)];
 
 /** cpu kernels yolomods replaces: tfjs-cpu's ResizeNearestNeighborGrad reads `dy` at the wrong batch offset for batch ≥ 2. */
 export const CPU_FIXED_KERNELS: readonly string[] = ['ResizeNearestNeighborGrad'];
@@ -46,8 +57,8 @@ let registered = false;
 /**
  * Registers wasm gradient kernels built from wasm's fast forward kernels (conv/depth-wise conv
  * backprops, UnsortedSegmentSum) and replaces wasm kernels that give wrong results (MaxPoolGrad,
- * ResizeNearestNeighborGrad at batch ≥ 2, GatherV2 with batchDims); also fixes cpu's nearest-resize
- * gradient. Idempotent; core calls it on import.
+ * ResizeNearestNeighborGrad at batch ≥ 2, GatherV2 with batchDims) and slow data-movement kernels
+ * (Identity, Cast, Slice, SplitV, Concat); also fixes cpu's nearest-resize gradient. Idempotent; core calls it on import.
  */
 export function registerWasmKernels(): void {
   if (registered) return;
@@ -55,6 +66,13 @@ export function registerWasmKernels(): void {
   for (const [kernelName, fn] of Object.entries(KERNELS)) {
     if (tf.getKernel(kernelName, 'wasm')) tf.unregisterKernel(kernelName, 'wasm');
     tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: fn as unknown as tf.KernelFunc });
+  }
+  for (const [kernelName, fn] of Object.entries(COPY_KERNELS)) {
+    const old = tf.getKernel(kernelName, 'wasm');
+    if (!old) continue;
+    stock[kernelName] = old.kernelFunc as never;
+    tf.unregisterKernel(kernelName, 'wasm');
+    tf.registerKernel({ kernelName, backendName: 'wasm', setupFunc: old.setupFunc, kernelFunc: fn as unknown as tf.KernelFunc });
   }
   for (const kernelName of CPU_FIXED_KERNELS) {
     if (tf.getKernel(kernelName, 'cpu')) tf.unregisterKernel(kernelName, 'cpu');
