@@ -61,7 +61,7 @@ describe('wasm gradient kernels match the cpu backend', () => {
     await initBackend({ backend: 'wasm', log: false });
   });
 
-  const convCases: [string, number[], number[], number, P4 | 'same' | 'valid'][] = [
+  const convCases: [string, number[], number[], number | [number, number], P4 | 'same' | 'valid'][] = [
     ['3x3 s1 p1', [2, 9, 11, 5], [3, 3, 5, 7], 1, pad(1, 1)],
     ['3x3 s2 p1, odd size (floor)', [2, 9, 11, 5], [3, 3, 5, 7], 2, pad(1, 1)],
     ['1x1 s1', [2, 6, 7, 8], [1, 1, 8, 4], 1, pad(0, 0)],
@@ -69,6 +69,8 @@ describe('wasm gradient kernels match the cpu backend', () => {
     ['5x3 s2 asymmetric pads', [1, 10, 9, 3], [5, 3, 3, 4], 2, [[0, 0], [2, 1], [0, 1], [0, 0]]],
     ['4x4 s2 same', [2, 8, 8, 3], [4, 4, 3, 2], 2, 'same'],
     ['3x3 s3 valid', [1, 11, 10, 2], [3, 3, 2, 3], 3, 'valid'],
+    ['3x3 s2 p1, even size (YOLO downsampling)', [2, 8, 10, 4], [3, 3, 4, 6], 2, pad(1, 1)],
+    ['3x3 strides 2x1 p1', [1, 9, 8, 3], [3, 3, 3, 2], [2, 1], pad(1, 1)],
   ];
   for (const [name, xs, ws, s, p] of convCases) {
     it(`Conv2D backprop ${name}`, async () => {

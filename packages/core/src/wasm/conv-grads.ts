@@ -46,23 +46,73 @@ function checkDy(dy: tf.Tensor, oh: number, ow: number, what: string): void {
   }
 }
 
+/** Taps `r, r+s, r+2s, …` below `k`, last first: one phase's rows (or columns) of a flipped kernel. */
+function phaseTaps(k: number, s: number, r: number): number[] {
+  const taps: number[] = [];
+  for (let i = r; i < k; i += s) taps.unshift(i);
+  return taps;
+}
+
 /**
- * The kernel rotated by 180° in space, optionally with its in/out channels swapped, in one pass over
- * the (small) filter: wasm's Reverse kernel takes ~9 ms for a 3x3x128x128 filter.
+ * The filter's taps at `rows`×`cols` (in that order), optionally with in/out channels swapped, in one
+ * pass over the (small) filter: wasm's Reverse kernel alone takes ~9 ms for a 3x3x128x128 filter.
  */
-function flipFilter(filter: tf.Tensor4D, swapChannels: boolean): tf.Tensor4D {
-  const [kh, kw, ci, co] = filter.shape;
-  const src = filter.dataSync() as Float32Array;
-  const dst = new Float32Array(src.length);
-  for (let i = 0; i < kh; i++) {
-    for (let j = 0; j < kw; j++) {
-      const from = ((kh - 1 - i) * kw + (kw - 1 - j)) * ci * co;
-      const to = (i * kw + j) * ci * co;
+function pickTaps(src: Float32Array, shape: number[], rows: number[], cols: number[], swapChannels: boolean): tf.Tensor4D {
+  const [, kw, ci, co] = shape as [number, number, number, number];
+  const dst = new Float32Array(rows.length * cols.length * ci * co);
+  rows.forEach((i, u) => {
+    cols.forEach((j, v) => {
+      const from = (i * kw + j) * ci * co;
+      const to = (u * cols.length + v) * ci * co;
       if (!swapChannels) dst.set(src.subarray(from, from + ci * co), to);
       else for (let a = 0; a < ci; a++) for (let b = 0; b < co; b++) dst[to + b * ci + a] = src[from + a * co + b]!;
+    });
+  });
+  return tf.tensor4d(dst, [rows.length, cols.length, swapChannels ? co : ci, swapChannels ? ci : co]);
+}
+
+/** The kernel rotated by 180° in space, optionally with its in/out channels swapped. */
+function flipFilter(filter: tf.Tensor4D, swapChannels: boolean): tf.Tensor4D {
+  const [kh, kw] = filter.shape;
+  return pickTaps(filter.dataSync() as Float32Array, filter.shape, phaseTaps(kh, 1, 0), phaseTaps(kw, 1, 0), swapChannels);
+}
+
+/**
+ * Input gradient of a strided convolution, phase by phase: input rows `y ≡ q (mod s)` receive only
+ * the kernel taps `i ≡ y + pad (mod s)`, so each of the s_h·s_w phases is a stride-1 correlation of
+ * `dy` with a sub-kernel, and the phases interleave into the result. Spreading `dy` with zeros
+ * instead would do s_h·s_w times the multiplications (4x for YOLO's 3x3 stride-2 convs).
+ */
+function stridedInputGrad(dy: tf.Tensor4D, filter: tf.Tensor4D, n: number, h: number, w: number, cin: number, g: ReturnType<typeof info>): tf.Tensor4D {
+  const src = filter.dataSync() as Float32Array;
+  const H = Math.ceil(h / g.sh);
+  const W = Math.ceil(w / g.sw);
+  const phase = (q: number, s: number, pad: number, k: number, size: number, outSize: number) => {
+    const taps = phaseTaps(k, s, (q + pad) % s);
+    const count = q < size ? Math.ceil((size - q) / s) : 0;
+    const first = Math.floor((q + pad) / s); // dy index of the phase's first row at tap offset 0
+    return { taps, count, lo: first - (taps.length - 1), hi: first + count - 1, outSize };
+  };
+  const rows: tf.Tensor4D[] = [];
+  for (let qh = 0; qh < g.sh; qh++) {
+    const ph = phase(qh, g.sh, g.pt, g.kh, h, g.oh);
+    const cols: tf.Tensor4D[] = [];
+    for (let qw = 0; qw < g.sw; qw++) {
+      const pw = phase(qw, g.sw, g.pl, g.kw, w, g.ow);
+      let part: tf.Tensor4D;
+      if (!ph.taps.length || !pw.taps.length || !ph.count || !pw.count) {
+        part = tf.zeros([n, H, W, cin]);
+      } else {
+        const dyP = padOrCrop(dy, -ph.lo, ph.hi - (g.oh - 1), -pw.lo, pw.hi - (g.ow - 1));
+        part = padOrCrop(tf.conv2d(dyP, pickTaps(src, filter.shape, ph.taps, pw.taps, true), 1, 'valid'), 0, H - ph.count, 0, W - pw.count);
+      }
+      cols.push(part);
     }
+    // Column phases side by side on the channel axis are columns b·s_w + q_w once reshaped.
+    rows.push(tf.reshape(tf.concat(cols, 3), [n, H, W * g.sw, cin]));
   }
-  return tf.tensor4d(dst, swapChannels ? [kh, kw, co, ci] : [kh, kw, ci, co]);
+  const full = tf.reshape(tf.concat(rows, 2), [n, H * g.sh, W * g.sw, cin]);
+  return full.shape[1] === h && full.shape[2] === w ? (full as tf.Tensor4D) : (tf.slice(full, [0, 0, 0, 0], [n, h, w, cin]) as tf.Tensor4D);
 }
 
 /**
@@ -87,6 +137,7 @@ export function conv2dBackpropInput(dy: tf.Tensor4D, filter: tf.Tensor4D, inputS
       // A 1x1 convolution with the transposed kernel: XNNPACK's conv is 5-10x faster than wasm's matMul with transposeB.
       return tf.conv2d(dy, tf.transpose(filter, [0, 1, 3, 2]) as tf.Tensor4D, 1, 'valid');
     }
+    if (g.sh > 1 || g.sw > 1) return stridedInputGrad(dy, filter, n, h, w, cin, g);
     return tf.conv2d(spreadForInputGrad(dy, h, w, g), flipFilter(filter, true), 1, 'valid');
   });
 }
