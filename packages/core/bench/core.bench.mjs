@@ -19,7 +19,8 @@ async function child(job) {
   const x = tf.randomUniform([job.batch, job.imgsz, job.imgsz, 3], 0, 1, 'float32', 1);
   let fn;
   if (job.kind === 'forward') {
-    model.eval();
+    // Inference as ultralytics and predict run it: BatchNorm folded into the convolutions.
+    model.fuse();
     fn = () => model.forward(x);
   } else {
     model.train();

@@ -124,16 +124,17 @@ export class BatchNorm2d extends Module {
       this.runningMean.assign(tf.add(tf.mul(this.runningMean, 1 - m), tf.mul(tf.reshape(mean, [c]), m)));
       this.runningVar.assign(tf.add(tf.mul(this.runningVar, 1 - m), tf.mul(tf.reshape(variance, [c]), (m * k) / Math.max(k - 1, 1))));
       const inv = tf.rsqrt(tf.add(variance, this.eps));
-      const xhat = tf.mul(xc, inv);
-      save([xhat, inv, gamma]);
+      // y = x̂·γ + β as xc·(inv·γ) + β, one full-size product fewer; the gradient is written in xc too.
+      save([xc, inv, gamma]);
       return {
-        value: tf.reshape(tf.add(tf.mul(xhat, gamma), beta), xIn.shape),
+        value: tf.reshape(tf.add(tf.mul(xc, tf.mul(inv, gamma)), beta), xIn.shape),
         gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-          const [xh, iv, g] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
+          const [xcS, iv, g] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
           const dy2 = tf.reshape(dy, [k, c]);
           const meanDy = channelMean(dy2, shape);
-          const meanDyXhat = channelMean(tf.mul(dy2, xh), shape);
-          const dx = tf.mul(tf.mul(iv, g), tf.sub(tf.sub(dy2, meanDy), tf.mul(xh, meanDyXhat)));
+          // mean(dy·x̂) = inv·mean(dy·xc); x̂·mean(dy·x̂) = xc·(inv²·mean(dy·xc)).
+          const meanDyXhat = tf.mul(channelMean(tf.mul(dy2, xcS), shape), iv);
+          const dx = tf.mul(tf.sub(tf.sub(dy2, meanDy), tf.mul(xcS, tf.mul(meanDyXhat, iv))), tf.mul(iv, g));
           return [tf.reshape(dx, xIn.shape), tf.reshape(tf.mul(meanDyXhat, k), [c]), tf.reshape(tf.mul(meanDy, k), [c])];
         },
       };
@@ -154,15 +155,14 @@ export class BatchNorm2d extends Module {
 }
 
 /**
- * Per-channel mean of an NHWC map (given flat or 4-D) as `[1, C]`: an average pool over H×W, then a
- * `[1, N]·[N, C]` matMul over the batch. Both stream the map once on every backend, where wasm's Sum
- * over leading axes transposes the whole map first and its `[1, K]·[K, C]` matMul packs the whole
- * map as weights (2–10x slower on fresh tensors).
+ * Per-channel mean of an NHWC map (given flat or 4-D) as `[1, C]`: one average pool over the map seen
+ * as a single `[N·H, W]` image, which streams it once on every backend, where wasm's Sum over leading
+ * axes transposes the whole map first and its `[1, K]·[K, C]` matMul packs the whole map as weights
+ * (2–10x slower on fresh tensors).
  */
 function channelMean(x: tf.Tensor, shape: [number, number, number, number]): tf.Tensor2D {
   const [n, h, w, c] = shape;
-  const pooled = tf.reshape(tf.avgPool(tf.reshape(x, shape) as tf.Tensor4D, [h, w], 1, 'valid'), [n, c]);
-  return n === 1 ? (pooled as tf.Tensor2D) : tf.matMul(tf.fill([1, n], 1 / n), pooled);
+  return tf.reshape(tf.avgPool(tf.reshape(x, [1, n * h, w, c]) as tf.Tensor4D, [n * h, w], 1, 'valid'), [1, c]);
 }
 
 /** PyTorch `nn.Linear` on the last axis (keys `weight` `[out, in]`, `bias`). */
@@ -235,10 +235,25 @@ export class Dropout extends Module {
   }
 }
 
+/** x·σ(x), with its gradient dy·(σ + y·(1 − σ)) in four ops where autodiff through mul and sigmoid takes eight. */
+const silu = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [x, save] = args as [tf.Tensor, tf.GradSaveFunc];
+  const s = tf.sigmoid(x);
+  const y = tf.mul(x, s);
+  save([s, y]);
+  return {
+    value: y,
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [sg, out] = saved as [tf.Tensor, tf.Tensor];
+      return [tf.mul(dy, tf.add(sg, tf.mul(out, tf.sub(1, sg))))];
+    },
+  };
+});
+
 /** x·σ(x). */
 export class SiLU extends Module {
   forward(x: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => tf.mul(x, tf.sigmoid(x)));
+    return tf.tidy(() => silu(x));
   }
   override toOnnx(g: OnnxBuilder, x: OnnxValue): OnnxValue {
     return g.silu(x);
