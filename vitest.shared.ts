@@ -16,6 +16,7 @@ export const shared = defineConfig({
     pool: 'forks',
     poolOptions: { forks: { singleFork: true } },
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    setupFiles: [fileURLToPath(new URL('./vitest.setup.ts', import.meta.url))],
     // One wasm thread in tests: runs stay deterministic and do not fight other processes for 2 cores.
     env: { YOLOMODS_THREADS: '1' },
   },

@@ -155,14 +155,19 @@ export class BatchNorm2d extends Module {
 }
 
 /**
- * Per-channel mean of an NHWC map (given flat or 4-D) as `[1, C]`: one average pool over the map seen
- * as a single `[N·H, W]` image, which streams it once on every backend, where wasm's Sum over leading
- * axes transposes the whole map first and its `[1, K]·[K, C]` matMul packs the whole map as weights
- * (2–10x slower on fresh tensors).
+ * Per-channel mean of an NHWC map (given flat or 4-D) as `[1, C]`, in each backend's fastest form. On wasm:
+ * one average pool over the map seen as a single `[N·H, W]` image, which streams it once, where wasm's Sum
+ * over leading axes transposes the whole map first and its `[1, K]·[K, C]` matMul packs the whole map as
+ * weights (2–10x slower on fresh tensors). On cpu that matMul is the fast form (its pooling is a generic
+ * loop); elsewhere the backend's own mean.
  */
 function channelMean(x: tf.Tensor, shape: [number, number, number, number]): tf.Tensor2D {
   const [n, h, w, c] = shape;
-  return tf.reshape(tf.avgPool(tf.reshape(x, [1, n * h, w, c]) as tf.Tensor4D, [n * h, w], 1, 'valid'), [1, c]);
+  const backend = tf.getBackend();
+  if (backend === 'wasm') return tf.reshape(tf.avgPool(tf.reshape(x, [1, n * h, w, c]) as tf.Tensor4D, [n * h, w], 1, 'valid'), [1, c]);
+  const k = n * h * w;
+  if (backend === 'cpu') return tf.matMul(tf.fill([1, k], 1 / k), tf.reshape(x, [k, c]));
+  return tf.mean(tf.reshape(x, [k, c]), 0, true);
 }
 
 /** PyTorch `nn.Linear` on the last axis (keys `weight` `[out, in]`, `bias`). */

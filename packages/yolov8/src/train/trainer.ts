@@ -225,6 +225,8 @@ export async function train(model: DetectionModel | null, opts: TrainOptions): P
       bar?.update(i + 1, { prefix, speed: `${((i + 1) / Math.max(secs, 1e-3)).toFixed(2)}it/s` });
       if (!bar && args.verbose && i === nb - 1) log(prefix);
       onTrainBatchEnd?.({ epoch, batch: i, tloss, saveDir });
+      // Back to the event loop between batches: progress output, signals and the caller's timers run mid-epoch.
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
     bar?.stop();
     const lrs = optimizer.groups.map((g) => g.lr);
