@@ -79,6 +79,8 @@ describe('wasm data-movement kernels equal tfjs-cpu', () => {
     const before = tf.memory();
     const x = tf.tensor([1.5, -2, 3], [3]);
     const copies = [tf.clone(x), tf.cast(x, 'float32'), tf.cast(x, 'int32')];
+    // Shared, not copied: only the int32 cast holds a buffer of its own.
+    expect(tf.memory().numDataBuffers - before.numDataBuffers).toBe(2);
     x.dispose();
     expect(Array.from(copies[0]!.dataSync())).toEqual([1.5, -2, 3]);
     expect(Array.from(copies[1]!.dataSync())).toEqual([1.5, -2, 3]);
@@ -87,6 +89,7 @@ describe('wasm data-movement kernels equal tfjs-cpu', () => {
     tf.dispose(copies);
     expect(tf.memory().numTensors).toBe(before.numTensors);
     expect(tf.memory().numBytes).toBe(before.numBytes);
+    expect(tf.memory().numDataBuffers).toBe(before.numDataBuffers);
   });
 
   it('a gradient through saved (cloned) tensors is unchanged when the forward values are disposed', async () => {

@@ -87,18 +87,18 @@ function stridedInputGrad(dy: tf.Tensor4D, filter: tf.Tensor4D, n: number, h: nu
   const src = filter.dataSync() as Float32Array;
   const H = Math.ceil(h / g.sh);
   const W = Math.ceil(w / g.sw);
-  const phase = (q: number, s: number, pad: number, k: number, size: number, outSize: number) => {
+  const phase = (q: number, s: number, pad: number, k: number, size: number) => {
     const taps = phaseTaps(k, s, (q + pad) % s);
     const count = q < size ? Math.ceil((size - q) / s) : 0;
     const first = Math.floor((q + pad) / s); // dy index of the phase's first row at tap offset 0
-    return { taps, count, lo: first - (taps.length - 1), hi: first + count - 1, outSize };
+    return { taps, count, lo: first - (taps.length - 1), hi: first + count - 1 };
   };
   const rows: tf.Tensor4D[] = [];
   for (let qh = 0; qh < g.sh; qh++) {
-    const ph = phase(qh, g.sh, g.pt, g.kh, h, g.oh);
+    const ph = phase(qh, g.sh, g.pt, g.kh, h);
     const cols: tf.Tensor4D[] = [];
     for (let qw = 0; qw < g.sw; qw++) {
-      const pw = phase(qw, g.sw, g.pl, g.kw, w, g.ow);
+      const pw = phase(qw, g.sw, g.pl, g.kw, w);
       let part: tf.Tensor4D;
       if (!ph.taps.length || !pw.taps.length || !ph.count || !pw.count) {
         part = tf.zeros([n, H, W, cin]);
