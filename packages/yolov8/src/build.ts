@@ -35,7 +35,7 @@ export interface YoloCreateOptions {
   plugins?: Plugin[];
   /** Find and import installed yolomods plugin packages (default true). */
   discover?: boolean;
-  /** Where to look for installed plugins (default `process.cwd()`, then upward). */
+  /** Where to look for installed plugins, then upward (default: the working directory and the started script's folder). */
   cwd?: string;
   /** Registry to build from (default core's shared registry). */
   registry?: Registry;

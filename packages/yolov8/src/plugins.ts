@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -14,21 +14,42 @@ export interface InstalledPlugin {
   configsDir?: string;
 }
 
-/** Packages under each `node_modules` from `from` upward whose package.json says `"yolomods": { "plugin": true }`. */
-export function findPluginPackages(from: string = process.cwd()): { name: string; dir: string }[] {
+/**
+ * Where plugin search starts by default: the working directory and the folder of the script Node was
+ * started with, so `node path/to/app.mjs` finds the plugins installed for that app from any directory.
+ * A script inside node_modules (a CLI, a test runner) says nothing about the user's plugins: skipped.
+ */
+function defaultRoots(): string[] {
+  const roots = [process.cwd()];
+  const entry = process.argv[1];
+  if (entry) {
+    try {
+      const dir = path.dirname(realpathSync(entry));
+      if (!dir.split(path.sep).includes('node_modules')) roots.push(dir);
+    } catch {
+      // A REPL or `node -e`: no script folder.
+    }
+  }
+  return roots;
+}
+
+/** Packages under each `node_modules` from each of `from` upward whose package.json says `"yolomods": { "plugin": true }`. */
+export function findPluginPackages(from: string | readonly string[] = defaultRoots()): { name: string; dir: string }[] {
   const found = new Map<string, string>();
-  for (let dir = path.resolve(from); ; dir = path.dirname(dir)) {
-    const nm = path.join(dir, 'node_modules');
-    if (existsSync(nm)) {
-      for (const e of safeList(nm)) {
-        const dirs = e.startsWith('@') ? safeList(path.join(nm, e)).map((s) => path.join(nm, e, s)) : [path.join(nm, e)];
-        for (const d of dirs) {
-          const pj = readPackageJson(d);
-          if (pj?.yolomods?.plugin === true && typeof pj.name === 'string' && !found.has(pj.name)) found.set(pj.name, d);
+  for (const root of typeof from === 'string' ? [from] : from) {
+    for (let dir = path.resolve(root); ; dir = path.dirname(dir)) {
+      const nm = path.join(dir, 'node_modules');
+      if (existsSync(nm)) {
+        for (const e of safeList(nm)) {
+          const dirs = e.startsWith('@') ? safeList(path.join(nm, e)).map((s) => path.join(nm, e, s)) : [path.join(nm, e)];
+          for (const d of dirs) {
+            const pj = readPackageJson(d);
+            if (pj?.yolomods?.plugin === true && typeof pj.name === 'string' && !found.has(pj.name)) found.set(pj.name, d);
+          }
         }
       }
+      if (path.dirname(dir) === dir) break;
     }
-    if (path.dirname(dir) === dir) break;
   }
   return [...found].map(([name, dir]) => ({ name, dir }));
 }
@@ -87,8 +108,11 @@ async function importPlugin(name: string, dir: string): Promise<InstalledPlugin>
   return { name, dir, configsDir: typeof mod.configsDir === 'string' ? mod.configsDir : undefined };
 }
 
-/** Finds and imports every installed yolomods plugin (from `from` upward); each is imported once per process. */
-export async function discoverPlugins(from: string = process.cwd()): Promise<InstalledPlugin[]> {
+/**
+ * Finds and imports every installed yolomods plugin (from `from` upward; by default from the working
+ * directory and from the started script's folder); each is imported once per process.
+ */
+export async function discoverPlugins(from?: string | readonly string[]): Promise<InstalledPlugin[]> {
   const pkgs = findPluginPackages(from);
   return Promise.all(
     pkgs.map((p) => {

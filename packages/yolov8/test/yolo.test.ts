@@ -1,10 +1,10 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import { Registry, initBackend, registerStandardBlocks, tf } from '@yolomods/core';
-import { YOLO, createModel, guessModelScale, unscaledName } from '../src/index';
+import { YOLO, createModel, findPluginPackages, guessModelScale, unscaledName } from '../src/index';
 import { fixture } from './helpers';
 
 const summary = JSON.parse(readFileSync(fixture('model-summary.json'), 'utf8')) as Record<string, Record<string, { parameters: number }>>;
@@ -30,6 +30,25 @@ describe('YOLO.create', () => {
       expect(y.info({ imgsz: 0 }).parameters, name).toBe(summary[cfg]![scale]!.parameters);
       expect(y.info({ imgsz: 0 }).summary).toMatch(new RegExp(`^${name.replace('.yaml', '')} summary`));
       y.dispose();
+    }
+  });
+
+  it('looks for plugins from every root it is given (the working directory and the started script’s folder by default)', () => {
+    const tmp = mkdtempSync(path.join(tmpdir(), 'yolomods-roots-'));
+    try {
+      const pkg = (dir: string, name: string, plugin: boolean) => {
+        mkdirSync(dir, { recursive: true });
+        writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name, ...(plugin ? { yolomods: { plugin: true } } : {}) }));
+      };
+      pkg(path.join(tmp, 'app/node_modules/@acme/yolomods-eca'), '@acme/yolomods-eca', true);
+      pkg(path.join(tmp, 'app/node_modules/left-pad'), 'left-pad', false);
+      pkg(path.join(tmp, 'elsewhere/node_modules/yolomods-se'), 'yolomods-se', true);
+      const names = (roots: string | string[]) => findPluginPackages(roots).map((p) => p.name).filter((n) => !n.startsWith('@yolomods/')).sort();
+      expect(names(path.join(tmp, 'app/src'))).toEqual(['@acme/yolomods-eca']);
+      expect(names([path.join(tmp, 'elsewhere'), path.join(tmp, 'app')])).toEqual(['@acme/yolomods-eca', 'yolomods-se']);
+      expect(names(path.join(tmp, 'nowhere'))).toEqual([]);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
     }
   });
 
