@@ -9,7 +9,7 @@ import { YOLO, compareMarkdown, generateSynthetic } from '@yolomods/yolov8';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const out = path.join(here, 'out');
-const epochs = Number(process.env.DEMO_EPOCHS ?? 20);
+const epochs = Number(process.env.DEMO_EPOCHS ?? 30);
 const imgsz = Number(process.env.DEMO_IMGSZ ?? 96);
 const nTrain = Number(process.env.DEMO_TRAIN ?? 64);
 
