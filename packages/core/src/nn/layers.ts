@@ -107,18 +107,17 @@ export class BatchNorm2d extends Module {
 
   /**
    * Train-mode BN with its closed-form gradient: autodiff through the broadcasts would need six channel
-   * reductions where the closed form needs two (see `channelMean` for how they are computed).
+   * reductions where the closed form needs two (core's Mean kernels stream them on wasm and cpu).
    */
   #trainForward(x: tf.Tensor4D): tf.Tensor4D {
     const c = this.channels;
     const k = x.size / c;
     const bn = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
       const [xIn, gamma, beta, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
-      const shape = xIn.shape as [number, number, number, number];
       const x2 = tf.reshape(xIn, [k, c]);
-      const mean = channelMean(xIn, shape);
+      const mean = tf.mean(x2, 0, true);
       const xc = tf.sub(x2, mean);
-      const variance = channelMean(tf.square(xc), shape);
+      const variance = tf.mean(tf.square(xc), 0, true);
       // Running statistics are a side effect (unbiased variance, as PyTorch): nothing downstream reads them.
       const m = this.momentum;
       this.runningMean.assign(tf.add(tf.mul(this.runningMean, 1 - m), tf.mul(tf.reshape(mean, [c]), m)));
@@ -131,9 +130,9 @@ export class BatchNorm2d extends Module {
         gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
           const [xcS, iv, g] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
           const dy2 = tf.reshape(dy, [k, c]);
-          const meanDy = channelMean(dy2, shape);
+          const meanDy = tf.mean(dy2, 0, true);
           // mean(dy·x̂) = inv·mean(dy·xc); x̂·mean(dy·x̂) = xc·(inv²·mean(dy·xc)).
-          const meanDyXhat = tf.mul(channelMean(tf.mul(dy2, xcS), shape), iv);
+          const meanDyXhat = tf.mul(tf.mean(tf.mul(dy2, xcS), 0, true), iv);
           const dx = tf.mul(tf.sub(tf.sub(dy2, meanDy), tf.mul(xcS, tf.mul(meanDyXhat, iv))), tf.mul(iv, g));
           return [tf.reshape(dx, xIn.shape), tf.reshape(tf.mul(meanDyXhat, k), [c]), tf.reshape(tf.mul(meanDy, k), [c])];
         },
@@ -152,22 +151,6 @@ export class BatchNorm2d extends Module {
     const shape = [1, this.channels, 1, 1];
     return g.binary('Add', g.binary('Mul', x, g.constant(scale, shape, 'bn_scale')), g.constant(shift, shape, 'bn_shift'));
   }
-}
-
-/**
- * Per-channel mean of an NHWC map (given flat or 4-D) as `[1, C]`, in each backend's fastest form. On wasm:
- * one average pool over the map seen as a single `[N·H, W]` image, which streams it once, where wasm's Sum
- * over leading axes transposes the whole map first and its `[1, K]·[K, C]` matMul packs the whole map as
- * weights (2–10x slower on fresh tensors). On cpu that matMul is the fast form (its pooling is a generic
- * loop); elsewhere the backend's own mean.
- */
-function channelMean(x: tf.Tensor, shape: [number, number, number, number]): tf.Tensor2D {
-  const [n, h, w, c] = shape;
-  const backend = tf.getBackend();
-  if (backend === 'wasm') return tf.reshape(tf.avgPool(tf.reshape(x, [1, n * h, w, c]) as tf.Tensor4D, [n * h, w], 1, 'valid'), [1, c]);
-  const k = n * h * w;
-  if (backend === 'cpu') return tf.matMul(tf.fill([1, k], 1 / k), tf.reshape(x, [k, c]));
-  return tf.mean(tf.reshape(x, [k, c]), 0, true);
 }
 
 /** PyTorch `nn.Linear` on the last axis (keys `weight` `[out, in]`, `bias`). */

@@ -92,7 +92,7 @@ function rowsAndInner(shapes: number[][], axis: number): { rows: number; inner: 
 }
 
 /** Concat of numeric tensors, interleaving rows with plain loops. */
-export function fastConcat({ inputs, attrs, backend }: KernelArgs & { inputs: tf.TensorInfo[] }): tf.TensorInfo {
+export function fastConcat({ inputs, attrs, backend }: KernelArgs): tf.TensorInfo {
   const list = Object.values(inputs) as tf.TensorInfo[];
   const axis = tf.util.parseAxisParam(attrs.axis, list[0]!.shape)[0]!;
   tf.backend_util.assertParamsConsistent(list.map((t) => t.shape), axis);

@@ -3,6 +3,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { conv2dBackpropFilter, conv2dBackpropInput, depthwiseBackpropFilter, depthwiseBackpropInput } from './conv-grads';
 import { fastConcat, fastSlice, fastSplitV, sharedIdentity } from './copy-kernels';
 import { batchedGather, unsortedSegmentSum } from './gather';
+import { blockReduce } from './reduce-kernels';
 import { maxPoolGrad, resizeNearestGrad } from './pool-grads';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -36,21 +37,36 @@ function assertNoDilation(d: number | [number, number] | undefined, name: string
   if (d !== undefined && (Array.isArray(d) ? d.some((v) => v !== 1) : d !== 1)) throw new Error(`${name} on wasm: dilations ${d} are not supported`);
 }
 
-/** Data-movement kernels replaced on wasm for speed (shared data instead of copies, loops on the heap). */
-const COPY_KERNELS: Record<string, (a: any) => tf.TensorInfo | tf.TensorInfo[]> = {
-  Identity: (a) => (a.inputs.x.dtype === 'string' ? stock.Identity!(a) : sharedIdentity(a)),
-  Cast: (a) => (a.inputs.x.dtype === a.attrs.dtype && a.attrs.dtype !== 'string' ? sharedIdentity(a) : stock.Cast!(a)),
-  Slice: (a) => (a.inputs.x.dtype === 'string' ? stock.Slice!(a) : fastSlice(a)),
-  SplitV: (a) => (a.inputs.x.dtype === 'string' ? stock.SplitV!(a) : fastSplitV(a)),
-  Concat: (a) => (Object.values(a.inputs as Record<string, tf.TensorInfo>).some((t) => t.dtype === 'string') ? stock.Concat!(a) : fastConcat(a)),
+type Stock = (a: any) => any;
+
+/** Data-movement kernels replaced on wasm for speed (shared data instead of copies, loops on the heap); each gets the stock kernel for what it leaves. */
+const COPY_KERNELS: Record<string, (stock: Stock) => Stock> = {
+  Identity: (stock) => (a) => (a.inputs.x.dtype === 'string' ? stock(a) : sharedIdentity(a)),
+  Cast: (stock) => (a) => (a.inputs.x.dtype === a.attrs.dtype && a.attrs.dtype !== 'string' ? sharedIdentity(a) : stock(a)),
+  Slice: (stock) => (a) => (a.inputs.x.dtype === 'string' ? stock(a) : fastSlice(a)),
+  SplitV: (stock) => (a) => (a.inputs.x.dtype === 'string' ? stock(a) : fastSplitV(a)),
+  Concat: (stock) => (a) => (Object.values(a.inputs as Record<string, tf.TensorInfo>).some((t) => t.dtype === 'string') ? stock(a) : fastConcat(a)),
 };
-const stock: Record<string, (a: any) => any> = {};
+
+/** Reductions replaced on wasm and cpu: non-innermost axes streamed instead of transposed first. */
+const REDUCE_KERNELS = ['Mean', 'Sum'] as const;
 
 /** Kernels yolomods registers (or replaces) on the wasm backend for training. */
-export const WASM_TRAINING_KERNELS: readonly string[] = [...Object.keys(KERNELS), 'GatherV2', ...Object.keys(COPY_KERNELS)];
+export const WASM_TRAINING_KERNELS: readonly string[] = [...Object.keys(KERNELS), 'GatherV2', ...Object.keys(COPY_KERNELS), ...REDUCE_KERNELS];
 
-/** cpu kernels yolomods replaces: tfjs-cpu's ResizeNearestNeighborGrad reads `dy` at the wrong batch offset for batch ≥ 2. */
-export const CPU_FIXED_KERNELS: readonly string[] = ['ResizeNearestNeighborGrad'];
+/**
+ * cpu kernels yolomods replaces: tfjs-cpu's ResizeNearestNeighborGrad reads `dy` at the wrong batch offset for
+ * batch ≥ 2; Mean and Sum over non-innermost axes transpose the whole tensor first.
+ */
+export const CPU_FIXED_KERNELS: readonly string[] = ['ResizeNearestNeighborGrad', ...REDUCE_KERNELS];
+
+/** Replaces a registered kernel by `make(stock)`, keeping its setup (wasm bindings the stock kernel still needs). */
+function replaceKernel(kernelName: string, backendName: 'wasm' | 'cpu', make: (stock: Stock) => Stock): void {
+  const old = tf.getKernel(kernelName, backendName);
+  if (!old) return;
+  tf.unregisterKernel(kernelName, backendName);
+  tf.registerKernel({ kernelName, backendName, setupFunc: old.setupFunc, kernelFunc: make(old.kernelFunc as Stock) as unknown as tf.KernelFunc });
+}
 
 let registered = false;
 
@@ -58,7 +74,8 @@ let registered = false;
  * Registers wasm gradient kernels built from wasm's fast forward kernels (conv/depth-wise conv
  * backprops, UnsortedSegmentSum) and replaces wasm kernels that give wrong results (MaxPoolGrad,
  * ResizeNearestNeighborGrad at batch ≥ 2, GatherV2 with batchDims) and slow data-movement kernels
- * (Identity, Cast, Slice, SplitV, Concat); also fixes cpu's nearest-resize gradient. Idempotent; core calls it on import.
+ * (Identity, Cast, Slice, SplitV, Concat); on wasm and cpu, Mean and Sum over non-innermost axes; also
+ * fixes cpu's nearest-resize gradient. Idempotent; core calls it on import.
  */
 export function registerWasmKernels(): void {
   if (registered) return;
@@ -67,31 +84,18 @@ export function registerWasmKernels(): void {
     if (tf.getKernel(kernelName, 'wasm')) tf.unregisterKernel(kernelName, 'wasm');
     tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: fn as unknown as tf.KernelFunc });
   }
-  for (const [kernelName, fn] of Object.entries(COPY_KERNELS)) {
-    const old = tf.getKernel(kernelName, 'wasm');
-    if (!old) continue;
-    stock[kernelName] = old.kernelFunc as never;
-    tf.unregisterKernel(kernelName, 'wasm');
-    tf.registerKernel({ kernelName, backendName: 'wasm', setupFunc: old.setupFunc, kernelFunc: fn as unknown as tf.KernelFunc });
+  for (const [kernelName, make] of Object.entries(COPY_KERNELS)) replaceKernel(kernelName, 'wasm', make);
+  for (const kernelName of REDUCE_KERNELS) {
+    replaceKernel(kernelName, 'wasm', (stock) => blockReduce(kernelName, 'wasm', stock));
+    replaceKernel(kernelName, 'cpu', (stock) => blockReduce(kernelName, 'cpu', stock));
   }
-  for (const kernelName of CPU_FIXED_KERNELS) {
-    if (tf.getKernel(kernelName, 'cpu')) tf.unregisterKernel(kernelName, 'cpu');
-    tf.registerKernel({ kernelName, backendName: 'cpu', kernelFunc: KERNELS[kernelName] as unknown as tf.KernelFunc });
-  }
-  const gather = tf.getKernel('GatherV2', 'wasm');
-  if (gather) {
-    tf.unregisterKernel('GatherV2', 'wasm');
-    tf.registerKernel({
-      kernelName: 'GatherV2',
-      backendName: 'wasm',
-      setupFunc: gather.setupFunc, // the stock kernel still serves batchDims = 0 and needs its wasm bindings
-      kernelFunc: ((args: Args & { backend: unknown }) => {
-        const { x, indices } = args.inputs;
-        const batchDims = args.attrs.batchDims ?? 0;
-        if (!batchDims) return gather.kernelFunc(args as never);
-        const axis = tf.util.parseAxisParam(args.attrs.axis, x.shape)[0]!;
-        return batchedGather(x, indices, axis, batchDims);
-      }) as unknown as tf.KernelFunc,
-    });
-  }
+  replaceKernel('ResizeNearestNeighborGrad', 'cpu', () => KERNELS.ResizeNearestNeighborGrad as Stock);
+  // The stock GatherV2 still serves batchDims = 0.
+  replaceKernel('GatherV2', 'wasm', (stock) => (args: Args) => {
+    const { x, indices } = args.inputs;
+    const batchDims = args.attrs.batchDims ?? 0;
+    if (!batchDims) return stock(args);
+    const axis = tf.util.parseAxisParam(args.attrs.axis, x.shape)[0]!;
+    return batchedGather(x, indices, axis, batchDims);
+  });
 }
