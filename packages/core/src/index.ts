@@ -27,7 +27,7 @@ export { registry, registerStandardBlocks, ctor } from './standard';
 export { parseModel, loadConfig, type ParseOptions, type ModelConfig } from './parse';
 export { DetectionModel, type LayerInfo, type ModelInfo, type InfoOptions } from './model';
 export { readSafetensors, parseSafetensors, writeSafetensors, type SafetensorsFile, type SafetensorsDtype, type WriteSafetensorsOptions } from './io/safetensors';
-export { readCase, assertClose, checkModuleCase, type FixtureCase, type Tolerance, type CheckOptions, type CaseReport } from './testing';
+export { readCase, assertClose, checkModuleCase, unregisteredKernels, type FixtureCase, type Tolerance, type CheckOptions, type CaseReport } from './testing';
 export { measure, type Measurement, type MeasureOptions } from './bench';
 export { exportOnnx, type OnnxExportOptions } from './onnx/export';
 export { OnnxBuilder, OnnxFloat, type OnnxValue, type OnnxAttr } from './onnx/builder';

@@ -158,3 +158,12 @@ export function checkModuleCase(c: FixtureCase, module: Module, opts: CheckOptio
     inputs.forEach((v) => v.dispose());
   }
 }
+
+/**
+ * Names from a `tf.profile` kernel list that have no kernel registered on `backend`. Custom-gradient
+ * scopes are skipped: they are profiled as 'unnamed scope' (tf.customGrad) or `<op>__op` (tf.fused.*
+ * with a bias), and the kernels they run are listed on their own.
+ */
+export function unregisteredKernels(names: Iterable<string>, backend: string): string[] {
+  return [...new Set(names)].filter((k) => k !== 'unnamed scope' && !k.endsWith('__op') && !tf.getKernel(k, backend));
+}

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, tf } from '../src/index';
 
-// yolomods replaces wasm's Identity, Cast, Slice, SplitV and Concat (see src/wasm/copy-kernels.ts);
+// yolomods replaces wasm's Identity, Cast, Slice, SplitV, Concat and Transpose (see src/wasm/copy-kernels.ts);
 // each must give exactly what tfjs-cpu gives, for any shape, axis and dtype.
 
 const dims = fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 1, maxLength: 5 });
@@ -71,6 +71,20 @@ describe('wasm data-movement kernels equal tfjs-cpu', () => {
         expect(r.wasm).toEqual(r.cpu);
       }),
       { numRuns: 150 },
+    );
+  });
+
+  it('Transpose: any permutation of any rank up to 5', async () => {
+    const transposeCase = dims.chain((shape) =>
+      fc.tuple(fc.constant(shape), fc.shuffledSubarray([...shape.keys()], { minLength: shape.length, maxLength: shape.length }), dtypes),
+    );
+    await fc.assert(
+      fc.asyncProperty(transposeCase, async ([shape, perm, dtype]) => {
+        const data = values(shape.reduce((a, v) => a * v, 1), dtype, perm[0]!);
+        const r = await both(() => tf.tidy(() => [tf.transpose(tf.tensor(data, shape, dtype), perm)]));
+        expect(r.wasm).toEqual(r.cpu);
+      }),
+      { numRuns: 200 },
     );
   });
 

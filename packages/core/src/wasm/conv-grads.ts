@@ -19,6 +19,16 @@ function padOrCrop(t: tf.Tensor4D, top: number, bottom: number, left: number, ri
   return r;
 }
 
+/**
+ * Stride-1 convolution of `x` padded (positive) or cropped (negative) by the given rows and columns:
+ * padding is passed to the convolution (XNNPACK pads as it reads), so only a crop costs a copy.
+ */
+function convPadded(x: tf.Tensor4D, filter: tf.Tensor4D, top: number, bottom: number, left: number, right: number, dilations: [number, number] = [1, 1]): tf.Tensor4D {
+  const cropped = padOrCrop(x, Math.min(top, 0), Math.min(bottom, 0), Math.min(left, 0), Math.min(right, 0));
+  const pad: Pad4 = [[0, 0], [Math.max(top, 0), Math.max(bottom, 0)], [Math.max(left, 0), Math.max(right, 0)], [0, 0]];
+  return tf.conv2d(cropped, filter, 1, pad, 'NHWC', dilations);
+}
+
 /** Inserts `s-1` zeros after every row/column (the trailing ones included): `[N, H·sh, W·sw, C]`. */
 function dilate(dy: tf.Tensor4D, sh: number, sw: number): tf.Tensor4D {
   if (sh === 1 && sw === 1) return dy;
@@ -54,27 +64,33 @@ function phaseTaps(k: number, s: number, r: number): number[] {
 }
 
 /**
- * The filter's taps at `rows`×`cols` (in that order), optionally with in/out channels swapped, in one
- * pass over the (small) filter: wasm's Reverse kernel alone takes ~9 ms for a 3x3x128x128 filter.
+ * The filter's taps at `rows`×`cols` (in that order) as whole [in, out] blocks of `data`, the filter's
+ * values (`shape` `[kh, kw, ·, ·]`): one pass over the (small) filter, where wasm's Reverse kernel
+ * alone takes ~9 ms for a 3x3x128x128 filter.
  */
-function pickTaps(src: Float32Array, shape: number[], rows: number[], cols: number[], swapChannels: boolean): tf.Tensor4D {
+function pickTaps(data: Float32Array, shape: number[], rows: number[], cols: number[]): tf.Tensor4D {
   const [, kw, ci, co] = shape as [number, number, number, number];
-  const dst = new Float32Array(rows.length * cols.length * ci * co);
+  const block = ci * co;
+  const dst = new Float32Array(rows.length * cols.length * block);
   rows.forEach((i, u) => {
-    cols.forEach((j, v) => {
-      const from = (i * kw + j) * ci * co;
-      const to = (u * cols.length + v) * ci * co;
-      if (!swapChannels) dst.set(src.subarray(from, from + ci * co), to);
-      else for (let a = 0; a < ci; a++) for (let b = 0; b < co; b++) dst[to + b * ci + a] = src[from + a * co + b]!;
-    });
+    cols.forEach((j, v) => dst.set(data.subarray((i * kw + j) * block, (i * kw + j + 1) * block), (u * cols.length + v) * block));
   });
-  return tf.tensor4d(dst, [rows.length, cols.length, swapChannels ? co : ci, swapChannels ? ci : co]);
+  return tf.tensor4d(dst, [rows.length, cols.length, ci, co]);
+}
+
+/** The filter's values with its in/out channels swapped (`[kh, kw, out, in]`), by core's heap Transpose on wasm. */
+function swappedChannels(filter: tf.Tensor4D): { data: Float32Array; shape: number[] } {
+  const t = tf.transpose(filter, [0, 1, 3, 2]);
+  const data = t.dataSync() as Float32Array;
+  t.dispose();
+  return { data, shape: t.shape };
 }
 
 /** The kernel rotated by 180° in space, optionally with its in/out channels swapped. */
 function flipFilter(filter: tf.Tensor4D, swapChannels: boolean): tf.Tensor4D {
   const [kh, kw] = filter.shape;
-  return pickTaps(filter.dataSync() as Float32Array, filter.shape, phaseTaps(kh, 1, 0), phaseTaps(kw, 1, 0), swapChannels);
+  const { data, shape } = swapChannels ? swappedChannels(filter) : { data: filter.dataSync() as Float32Array, shape: filter.shape };
+  return pickTaps(data, shape, phaseTaps(kh, 1, 0), phaseTaps(kw, 1, 0));
 }
 
 /**
@@ -84,7 +100,7 @@ function flipFilter(filter: tf.Tensor4D, swapChannels: boolean): tf.Tensor4D {
  * instead would do s_h·s_w times the multiplications (4x for YOLO's 3x3 stride-2 convs).
  */
 function stridedInputGrad(dy: tf.Tensor4D, filter: tf.Tensor4D, n: number, h: number, w: number, cin: number, g: ReturnType<typeof info>): tf.Tensor4D {
-  const src = filter.dataSync() as Float32Array;
+  const swapped = swappedChannels(filter);
   const H = Math.ceil(h / g.sh);
   const W = Math.ceil(w / g.sw);
   const phase = (q: number, s: number, pad: number, k: number, size: number) => {
@@ -103,8 +119,8 @@ function stridedInputGrad(dy: tf.Tensor4D, filter: tf.Tensor4D, n: number, h: nu
       if (!ph.taps.length || !pw.taps.length || !ph.count || !pw.count) {
         part = tf.zeros([n, H, W, cin]);
       } else {
-        const dyP = padOrCrop(dy, -ph.lo, ph.hi - (g.oh - 1), -pw.lo, pw.hi - (g.ow - 1));
-        part = padOrCrop(tf.conv2d(dyP, pickTaps(src, filter.shape, ph.taps, pw.taps, true), 1, 'valid'), 0, H - ph.count, 0, W - pw.count);
+        const taps = pickTaps(swapped.data, swapped.shape, ph.taps, pw.taps);
+        part = padOrCrop(convPadded(dy, taps, -ph.lo, ph.hi - (g.oh - 1), -pw.lo, pw.hi - (g.ow - 1)), 0, H - ph.count, 0, W - pw.count);
       }
       cols.push(part);
     }
@@ -116,14 +132,13 @@ function stridedInputGrad(dy: tf.Tensor4D, filter: tf.Tensor4D, n: number, h: nu
 }
 
 /**
- * `dy` spread by the stride and padded so that a stride-1 'valid' correlation with the flipped
- * kernel yields exactly the `h`×`w` input gradient (rows PyTorch's floor() dropped get zeros).
+ * Pads (or crops) of the stride-spread `dy` (`rows`×`cols`) such that a stride-1 'valid' correlation
+ * with the flipped kernel yields exactly the `h`×`w` input gradient (rows PyTorch's floor() dropped get zeros).
  */
-function spreadForInputGrad(dy: tf.Tensor4D, h: number, w: number, g: ReturnType<typeof info>): tf.Tensor4D {
-  const d = dilate(dy, g.sh, g.sw);
+function inputGradPads(rows: number, cols: number, h: number, w: number, g: ReturnType<typeof info>): [number, number, number, number] {
   const top = g.kh - 1 - g.pt;
   const left = g.kw - 1 - g.pl;
-  return padOrCrop(d, top, h + g.kh - 1 - top - d.shape[1], left, w + g.kw - 1 - left - d.shape[2]);
+  return [top, h + g.kh - 1 - top - rows, left, w + g.kw - 1 - left - cols];
 }
 
 /** Conv2DBackpropInput as a forward convolution of the spread `dy` with the flipped, transposed kernel. */
@@ -138,7 +153,7 @@ export function conv2dBackpropInput(dy: tf.Tensor4D, filter: tf.Tensor4D, inputS
       return tf.conv2d(dy, tf.transpose(filter, [0, 1, 3, 2]) as tf.Tensor4D, 1, 'valid');
     }
     if (g.sh > 1 || g.sw > 1) return stridedInputGrad(dy, filter, n, h, w, cin, g);
-    return tf.conv2d(spreadForInputGrad(dy, h, w, g), flipFilter(filter, true), 1, 'valid');
+    return convPadded(dy, flipFilter(filter, true), ...inputGradPads(dy.shape[1], dy.shape[2], h, w, g));
   });
 }
 
@@ -164,9 +179,8 @@ export function conv2dBackpropFilter(x: tf.Tensor4D, dy: tf.Tensor4D, filterShap
     const xT = tf.transpose(x, [3, 1, 2, 0]) as tf.Tensor4D;
     const bottom = g.kh + (g.oh - 1) * g.sh - h - g.pt;
     const right = g.kw + (g.ow - 1) * g.sw - w - g.pl;
-    const xp = padOrCrop(xT, g.pt, bottom, g.pl, right);
     const k = tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D;
-    const dw = tf.conv2d(xp, k, 1, 'valid', 'NHWC', [g.sh, g.sw]);
+    const dw = convPadded(xT, k, g.pt, bottom, g.pl, right, [g.sh, g.sw]);
     return tf.transpose(dw, [1, 2, 0, 3]);
   });
 }
@@ -179,7 +193,9 @@ export function depthwiseBackpropInput(dy: tf.Tensor4D, filter: tf.Tensor4D, inp
   checkDy(dy, g.oh, g.ow, 'DepthwiseConv2dNativeBackpropInput');
   return tf.tidy(() => {
     const flipped = tf.reshape(flipFilter(filter, false), [g.kh, g.kw, c * m, 1]) as tf.Tensor4D;
-    const dx = tf.depthwiseConv2d(spreadForInputGrad(dy, h, w, g), flipped, 1, 'valid');
+    const spread = dilate(dy, g.sh, g.sw);
+    const [top, bottom, left, right] = inputGradPads(spread.shape[1], spread.shape[2], h, w, g);
+    const dx = tf.depthwiseConv2d(padOrCrop(spread, top, bottom, left, right), flipped, 1, 'valid');
     return m === 1 ? dx : tf.sum(tf.reshape(dx, [n, h, w, c, m]), 4);
   });
 }

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { conv2dBackpropFilter, conv2dBackpropInput, depthwiseBackpropFilter, depthwiseBackpropInput } from './conv-grads';
-import { fastConcat, fastSlice, fastSplitV, sharedIdentity } from './copy-kernels';
+import { fastConcat, fastSlice, fastSplitV, fastTranspose, sharedIdentity } from './copy-kernels';
 import { batchedGather, unsortedSegmentSum } from './gather';
 import { blockReduce } from './reduce-kernels';
 import { maxPoolGrad, resizeNearestGrad } from './pool-grads';
@@ -46,6 +46,7 @@ const COPY_KERNELS: Record<string, (stock: Stock) => Stock> = {
   Slice: (stock) => (a) => (a.inputs.x.dtype === 'string' ? stock(a) : fastSlice(a)),
   SplitV: (stock) => (a) => (a.inputs.x.dtype === 'string' ? stock(a) : fastSplitV(a)),
   Concat: (stock) => (a) => (Object.values(a.inputs as Record<string, tf.TensorInfo>).some((t) => t.dtype === 'string') ? stock(a) : fastConcat(a)),
+  Transpose: (stock) => (a) => fastTranspose(a) ?? stock(a),
 };
 
 /** Reductions replaced on wasm and cpu: non-innermost axes streamed instead of transposed first. */
@@ -74,7 +75,7 @@ let registered = false;
  * Registers wasm gradient kernels built from wasm's fast forward kernels (conv/depth-wise conv
  * backprops, UnsortedSegmentSum) and replaces wasm kernels that give wrong results (MaxPoolGrad,
  * ResizeNearestNeighborGrad at batch ≥ 2, GatherV2 with batchDims) and slow data-movement kernels
- * (Identity, Cast, Slice, SplitV, Concat); on wasm and cpu, Mean and Sum over non-innermost axes; also
+ * (Identity, Cast, Slice, SplitV, Concat, Transpose); on wasm and cpu, Mean and Sum over non-innermost axes; also
  * fixes cpu's nearest-resize gradient. Idempotent; core calls it on import.
  */
 export function registerWasmKernels(): void {

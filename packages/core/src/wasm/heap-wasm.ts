@@ -1,0 +1,43 @@
+import { SHARED, UNSHARED } from './heap-copy.wasm';
+
+/** heap-copy.wat's exports; addresses, strides and steps in bytes on tfjs-wasm's heap. */
+export interface HeapCopy {
+  /** `rows` runs of `bytes` bytes from `src + r·srcStride` to `dst + r·dstStride`. */
+  rows(src: number, srcStride: number, dst: number, dstStride: number, bytes: number, rows: number): void;
+  /** `count` times (stepping by `srcStep`/`dstStep`): a `rows`×`cols` matrix of 4-byte elements written transposed. */
+  transpose(src: number, srcStride: number, dst: number, dstStride: number, rows: number, cols: number, count: number, srcStep: number, dstStep: number): void;
+}
+
+const loaded = new WeakMap<WebAssembly.Memory, HeapCopy | null>();
+
+function decode(base64: string): Uint8Array<ArrayBuffer> {
+  return Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+}
+
+/** tfjs-wasm's memory: the threaded build keeps it on the module, the single-thread build exports it. */
+function memoryOf(module: unknown): unknown {
+  const m = module as { wasmMemory?: unknown; asm?: { memory?: unknown } } | undefined;
+  return m?.wasmMemory ?? m?.asm?.memory;
+}
+
+/**
+ * heap-copy.wat instantiated on the memory of tfjs-wasm's module (`backend.wasm`), or null where the
+ * engine refuses it (no SIMD or bulk memory): callers then fall back to JavaScript loops or stock kernels.
+ */
+export function heapCopy(wasmModule: unknown): HeapCopy | null {
+  const memory = memoryOf(wasmModule);
+  if (!(memory instanceof WebAssembly.Memory)) return null;
+  let copy = loaded.get(memory);
+  if (copy === undefined) {
+    try {
+      const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+      // A few hundred bytes: synchronous compilation is allowed everywhere (browsers cap it at 4 KB).
+      const instance = new WebAssembly.Instance(new WebAssembly.Module(decode(shared ? SHARED : UNSHARED)), { env: { memory } });
+      copy = instance.exports as unknown as HeapCopy;
+    } catch {
+      copy = null;
+    }
+    loaded.set(memory, copy);
+  }
+  return copy;
+}
