@@ -2,7 +2,7 @@ import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_AUGMENT, YoloDataset, epochOrder, generateSynthetic, loadDataset, trainBatch, valBatch } from '../src/data/index';
+import { BatchPrefetcher, DEFAULT_AUGMENT, YoloDataset, epochOrder, generateSynthetic, loadDataset, trainBatch, valBatch, type AugmentHyp } from '../src/data/index';
 
 describe('datasets', () => {
   let dir: string;
@@ -65,5 +65,35 @@ describe('datasets', () => {
     expect(c.images).not.toEqual(a.images);
     const v = valBatch(ds, 0, 3);
     expect(v.size).toBe(3);
+  });
+});
+
+// The workers load this package's built CommonJS entry (turbo builds before tests).
+describe('dataloader workers', () => {
+  it('build exactly the batches trainBatch builds, report worker errors by batch, and end on close', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'yolomods-prefetch-'));
+    try {
+      const info = loadDataset(await generateSynthetic({ dir, train: 10, val: 1, imgsz: 64, classes: 3, seed: 4 }));
+      const ds = await YoloDataset.load(info.train, info.nc, 64, { log: () => {} });
+      const prefetch = new BatchPrefetcher(ds, 2);
+      try {
+        for (const epoch of [0, 1]) {
+          const order = epochOrder(ds.length, 3, epoch);
+          const hyp = { ...DEFAULT_AUGMENT, mosaic: epoch ? 0 : 1 };
+          for (let k = 0; k < 3; k++) {
+            const got = await prefetch.take(epoch, k, 3, { batch: 4, hyp, seed: 3 });
+            const want = trainBatch(ds, order, k, 4, hyp, 3, epoch);
+            expect(Buffer.from(got.images.buffer).equals(Buffer.from(want.images.buffer)), `epoch ${epoch} batch ${k} pixels`).toBe(true);
+            expect({ ...got, images: null }).toEqual({ ...want, images: null });
+          }
+        }
+        await expect(prefetch.take(2, 0, 1, { batch: 4, hyp: null as unknown as AugmentHyp, seed: 3 })).rejects.toThrow(/^dataloader worker: TypeError/);
+      } finally {
+        await prefetch.close();
+      }
+      await expect(prefetch.take(3, 0, 1, { batch: 4, hyp: DEFAULT_AUGMENT, seed: 3 })).rejects.toThrow('dataloader closed');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

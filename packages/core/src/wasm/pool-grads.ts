@@ -20,31 +20,34 @@ export function maxPoolGrad(dy: tf.Tensor4D, x: tf.Tensor4D, filterSize: number 
   const xv = x.dataSync() as Float32Array;
   const gv = dy.dataSync() as Float32Array;
   const dx = new Float32Array(n * h * w * c);
+  // Per output pixel, the window is scanned tap by tap with the channels innermost (contiguous in NHWC);
+  // taps in row-major order with a strict '>' keep the first maximum.
+  const best = new Float32Array(c);
+  const at = new Int32Array(c);
   for (let b = 0; b < n; b++) {
     for (let oy = 0; oy < oh; oy++) {
       const y0 = oy * sh - pt;
       for (let ox = 0; ox < ow; ox++) {
         const x0 = ox * sw - pl;
-        const gBase = ((b * oh + oy) * ow + ox) * c;
-        for (let ch = 0; ch < c; ch++) {
-          let best = -Infinity;
-          let at = -1;
-          for (let i = 0; i < kh; i++) {
-            const yy = y0 + i;
-            if (yy < 0 || yy >= h) continue;
-            for (let j = 0; j < kw; j++) {
-              const xx = x0 + j;
-              if (xx < 0 || xx >= w) continue;
-              const idx = ((b * h + yy) * w + xx) * c + ch;
-              const v = xv[idx]!;
-              if (v > best || at < 0) {
-                best = v;
-                at = idx;
+        at.fill(-1);
+        for (let i = 0; i < kh; i++) {
+          const yy = y0 + i;
+          if (yy < 0 || yy >= h) continue;
+          for (let j = 0; j < kw; j++) {
+            const xx = x0 + j;
+            if (xx < 0 || xx >= w) continue;
+            const base = ((b * h + yy) * w + xx) * c;
+            for (let ch = 0; ch < c; ch++) {
+              const v = xv[base + ch]!;
+              if (v > best[ch]! || at[ch]! < 0) {
+                best[ch] = v;
+                at[ch] = base + ch;
               }
             }
           }
-          if (at >= 0) dx[at] += gv[gBase + ch]!;
         }
+        const gBase = ((b * oh + oy) * ow + ox) * c;
+        for (let ch = 0; ch < c; ch++) if (at[ch]! >= 0) dx[at[ch]!] += gv[gBase + ch]!;
       }
     }
   }

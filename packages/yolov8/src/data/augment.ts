@@ -202,6 +202,17 @@ function warpAffine(img: Rgb, M: number[], W: number, H: number): Rgb {
       const fx = sx - x0;
       const fy = sy - y0;
       const o = (y * W + x) * 3;
+      if (x0 >= 0 && y0 >= 0 && x0 + 1 < w && y0 + 1 < h) {
+        // All four neighbours inside (most pixels): the same arithmetic without per-tap bounds checks.
+        const a = (y0 * w + x0) * 3;
+        const b = a + w * 3;
+        for (let c = 0; c < 3; c++) {
+          const top = data[a + c]! * (1 - fx) + data[a + 3 + c]! * fx;
+          const bot = data[b + c]! * (1 - fx) + data[b + 3 + c]! * fx;
+          out[o + c] = Math.round(top * (1 - fy) + bot * fy);
+        }
+        continue;
+      }
       for (let c = 0; c < 3; c++) {
         const top = px(x0, y0, c) * (1 - fx) + px(x0 + 1, y0, c) * fx;
         const bot = px(x0, y0 + 1, c) * (1 - fx) + px(x0 + 1, y0 + 1, c) * fx;
@@ -243,11 +254,14 @@ export function randomHsv(img: Rgb, hyp: AugmentHyp, rng: Rng): void {
     const C = V * S;
     const X = C * (1 - Math.abs(((H2 / 60) % 2) - 1));
     const m = V - C;
+    // Sector of the hue circle: which of R, G, B get C, X and 0 (no per-pixel arrays: this loop is hot).
     const seg = Math.floor(H2 / 60) % 6;
-    const [r1, g1, b1] = seg === 0 ? [C, X, 0] : seg === 1 ? [X, C, 0] : seg === 2 ? [0, C, X] : seg === 3 ? [0, X, C] : seg === 4 ? [X, 0, C] : [C, 0, X];
-    d[i] = Math.round(r1 + m);
-    d[i + 1] = Math.round(g1 + m);
-    d[i + 2] = Math.round(b1 + m);
+    const c = Math.round(C + m);
+    const x = Math.round(X + m);
+    const z = Math.round(m);
+    d[i] = seg === 0 || seg === 5 ? c : seg === 1 || seg === 4 ? x : z;
+    d[i + 1] = seg === 1 || seg === 2 ? c : seg === 0 || seg === 3 ? x : z;
+    d[i + 2] = seg === 3 || seg === 4 ? c : seg === 2 || seg === 5 ? x : z;
   }
 }
 
@@ -258,7 +272,11 @@ export function flip(s: Sample, lr: boolean): void {
   if (lr) {
     for (let y = 0; y < h; y++) {
       row.set(data.subarray(y * w * 3, (y + 1) * w * 3));
-      for (let x = 0; x < w; x++) data.set(row.subarray((w - 1 - x) * 3, (w - x) * 3), (y * w + x) * 3);
+      for (let x = 0, o = y * w * 3, src = (w - 1) * 3; x < w; x++, o += 3, src -= 3) {
+        data[o] = row[src]!;
+        data[o + 1] = row[src + 1]!;
+        data[o + 2] = row[src + 2]!;
+      }
     }
     for (let k = 0; k < s.cls.length; k++) [s.boxes[4 * k], s.boxes[4 * k + 2]] = [w - s.boxes[4 * k + 2]!, w - s.boxes[4 * k]!];
   } else {

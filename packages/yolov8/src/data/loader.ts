@@ -23,6 +23,28 @@ export interface Batch {
   meta: { orig: [number, number]; ratio: number; pad: [number, number] }[];
 }
 
+/** A {@link YoloDataset} as plain data for worker threads (images in shared memory, not copied). */
+export interface SharedDataset {
+  /** Usable label entries. */
+  labels: LabelEntry[];
+  /** The label check. */
+  check: LabelCheck;
+  /** Load size. */
+  imgsz: number;
+  /** Decoded images (data backed by a SharedArrayBuffer where the runtime has one). */
+  images: Rgb[];
+  /** Original `[h, w]` per image. */
+  orig: [number, number][];
+}
+
+/** `data` in shared memory, so worker threads read it without a copy (a plain copy where there is none). */
+function shareable(data: Uint8Array): Uint8Array {
+  if (typeof SharedArrayBuffer === 'undefined' || data.buffer instanceof SharedArrayBuffer) return data;
+  const out = new Uint8Array(new SharedArrayBuffer(data.length));
+  out.set(data);
+  return out;
+}
+
 /** A checked split with its images decoded once (resized so the long side is `imgsz`) and kept in memory. */
 export class YoloDataset {
   readonly #images: Rgb[] = [];
@@ -41,9 +63,22 @@ export class YoloDataset {
     const ds = new YoloDataset(check.labels, check, imgsz);
     for (const e of check.labels) {
       const { img, orig } = await loadImage(e.im, imgsz);
-      ds.#images.push(img);
+      ds.#images.push({ ...img, data: shareable(img.data) });
       ds.#orig.push(orig);
     }
+    return ds;
+  }
+
+  /** The dataset as plain data for a worker thread: the decoded images are shared, not copied. */
+  toShared(): SharedDataset {
+    return { labels: this.labels, check: this.check, imgsz: this.imgsz, images: this.#images, orig: this.#orig };
+  }
+
+  /** A dataset over {@link toShared}'s output (in a worker thread). */
+  static fromShared(s: SharedDataset): YoloDataset {
+    const ds = new YoloDataset(s.labels, s.check, s.imgsz);
+    ds.#images.push(...s.images);
+    ds.#orig.push(...s.orig);
     return ds;
   }
 

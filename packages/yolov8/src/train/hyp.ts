@@ -57,6 +57,8 @@ export interface TrainArgs {
   plots: boolean;
   /** Cache label checks next to the labels. */
   cache: boolean;
+  /** Dataloader worker threads (at most the CPU count; 0 builds batches on the main thread). */
+  workers: number;
 }
 
 /** ultralytics `default.yaml` values for everything {@link TrainArgs} covers. */
@@ -108,6 +110,7 @@ export const DEFAULT_ARGS: TrainArgs = {
   verbose: true,
   plots: true,
   cache: true,
+  workers: 8,
 };
 
 /** Parses CLI `key=value` strings into typed {@link TrainArgs} (unknown keys are an error naming them). */

@@ -4,7 +4,7 @@ import yaml from 'js-yaml';
 import cliProgress from 'cli-progress';
 import { parseModel, tf, type DetectionModel, type HostTensor } from '@yolomods/core';
 import { DetectionLoss } from '../loss/index';
-import { YoloDataset, batchCount, epochOrder, loadDataset, trainBatch, type AugmentHyp } from '../data/index';
+import { BatchPrefetcher, YoloDataset, batchCount, epochOrder, loadDataset, loaderWorkers, trainBatch, type AugmentHyp } from '../data/index';
 import { DEFAULT_ARGS, parseArgs, type TrainArgs } from './hyp';
 import { Optimizer, resolveOptimizer } from './optimizer';
 import { ModelEMA } from './ema';
@@ -171,89 +171,104 @@ export async function train(model: DetectionModel | null, opts: TrainOptions): P
   });
   log(`Image sizes ${args.imgsz} train, ${args.imgsz} val\nLogging results to ${saveDir}\nStarting training for ${args.epochs} epochs...`);
 
-  for (let epoch = startEpoch; epoch < args.epochs; epoch++) {
-    if (epoch === args.epochs - args.close_mosaic && args.close_mosaic > 0) log('Closing dataloader mosaic');
-    for (const g of optimizer.groups) g.lr = g.initialLr * lf(epoch);
-    model.train();
-    const order = epochOrder(trainDs.length, args.seed, epoch);
-    const hyp = hypAug(epoch);
-    const tloss = [0, 0, 0];
-    const bar = args.verbose && process.stderr.isTTY ? new cliProgress.SingleBar({ format: '{prefix} {bar} {value}/{total} [{duration_formatted}<{eta_formatted}, {speed}]', hideCursor: true, barsize: 20, stream: process.stderr }, cliProgress.Presets.shades_classic) : null;
-    if (args.verbose) log(`${'Epoch'.padStart(11)}${'box_loss'.padStart(11)}${'cls_loss'.padStart(11)}${'dfl_loss'.padStart(11)}${'Instances'.padStart(11)}${'Size'.padStart(11)}`);
-    bar?.start(nb, 0, { prefix: '', speed: '' });
-    const t0 = Date.now();
-    for (let i = 0; i < nb; i++) {
-      const ni = i + nb * epoch;
-      let accumulate = accumulate0;
-      if (ni <= nw) {
-        accumulate = Math.max(1, Math.round(interp(ni, 0, nw, 1, args.nbs / args.batch)));
-        optimizer.groups.forEach((g, j) => {
-          g.lr = interp(ni, 0, nw, j === 0 ? warmupBiasLr : 0, g.initialLr * lf(epoch));
-          if (optimizer.name === 'SGD') g.momentum = interp(ni, 0, nw, args.warmup_momentum, args.momentum);
-        });
-      }
-      const b = trainBatch(trainDs, order, i, args.batch, hyp, args.seed, epoch);
-      let items: Float32Array = new Float32Array(3);
-      const x = tf.tensor4d(b.images, [b.size, b.imgsz, b.imgsz, 3]);
-      const { value, grads } = tf.variableGrads(() => {
-        const r = loss.compute(model!.forward(x).feats, b);
-        items = r.items.dataSync() as Float32Array;
-        return r.total;
-      }, vars);
-      x.dispose();
-      value.dispose();
-      if (!accum) accum = grads;
-      else {
-        const next: Record<string, tf.Tensor> = {};
-        for (const k of Object.keys(grads)) {
-          next[k] = tf.add(accum[k]!, grads[k]!);
-          accum[k]!.dispose();
-          grads[k]!.dispose();
+  const workers = loaderWorkers(args.workers ?? DEFAULT_ARGS.workers);
+  let prefetch: BatchPrefetcher | null = null;
+  if (workers > 0) {
+    try {
+      prefetch = new BatchPrefetcher(trainDs, workers);
+    } catch (e) {
+      log(`dataloader: worker threads unavailable (${(e as Error).message}); building batches on the main thread`);
+    }
+  }
+  try {
+    for (let epoch = startEpoch; epoch < args.epochs; epoch++) {
+      if (epoch === args.epochs - args.close_mosaic && args.close_mosaic > 0) log('Closing dataloader mosaic');
+      for (const g of optimizer.groups) g.lr = g.initialLr * lf(epoch);
+      model.train();
+      const order = epochOrder(trainDs.length, args.seed, epoch);
+      const hyp = hypAug(epoch);
+      const tloss = [0, 0, 0];
+      const bar = args.verbose && process.stderr.isTTY ? new cliProgress.SingleBar({ format: '{prefix} {bar} {value}/{total} [{duration_formatted}<{eta_formatted}, {speed}]', hideCursor: true, barsize: 20, stream: process.stderr }, cliProgress.Presets.shades_classic) : null;
+      if (args.verbose) log(`${'Epoch'.padStart(11)}${'box_loss'.padStart(11)}${'cls_loss'.padStart(11)}${'dfl_loss'.padStart(11)}${'Instances'.padStart(11)}${'Size'.padStart(11)}`);
+      bar?.start(nb, 0, { prefix: '', speed: '' });
+      const t0 = Date.now();
+      for (let i = 0; i < nb; i++) {
+        const ni = i + nb * epoch;
+        let accumulate = accumulate0;
+        if (ni <= nw) {
+          accumulate = Math.max(1, Math.round(interp(ni, 0, nw, 1, args.nbs / args.batch)));
+          optimizer.groups.forEach((g, j) => {
+            g.lr = interp(ni, 0, nw, j === 0 ? warmupBiasLr : 0, g.initialLr * lf(epoch));
+            if (optimizer.name === 'SGD') g.momentum = interp(ni, 0, nw, args.warmup_momentum, args.momentum);
+          });
         }
-        accum = next;
+        const b = prefetch
+          ? await prefetch.take(epoch, i, nb, { batch: args.batch, hyp, seed: args.seed })
+          : trainBatch(trainDs, order, i, args.batch, hyp, args.seed, epoch);
+        let items: Float32Array = new Float32Array(3);
+        const x = tf.tensor4d(b.images, [b.size, b.imgsz, b.imgsz, 3]);
+        const { value, grads } = tf.variableGrads(() => {
+          const r = loss.compute(model!.forward(x).feats, b);
+          items = r.items.dataSync() as Float32Array;
+          return r.total;
+        }, vars);
+        x.dispose();
+        value.dispose();
+        if (!accum) accum = grads;
+        else {
+          const next: Record<string, tf.Tensor> = {};
+          for (const k of Object.keys(grads)) {
+            next[k] = tf.add(accum[k]!, grads[k]!);
+            accum[k]!.dispose();
+            grads[k]!.dispose();
+          }
+          accum = next;
+        }
+        for (let j = 0; j < 3; j++) tloss[j] = (tloss[j]! * i + items[j]!) / (i + 1);
+        if (ni - lastOptStep >= accumulate) {
+          optimizer.apply(accum);
+          Object.values(accum).forEach((g) => g.dispose());
+          accum = null;
+          ema.update(model);
+          lastOptStep = ni;
+        }
+        const secs = (Date.now() - t0) / 1000;
+        const prefix = `${`${epoch + 1}/${args.epochs}`.padStart(11)}${tloss.map((v) => v.toFixed(4).padStart(11)).join('')}${String(b.cls.length).padStart(11)}${String(args.imgsz).padStart(11)}`;
+        bar?.update(i + 1, { prefix, speed: `${((i + 1) / Math.max(secs, 1e-3)).toFixed(2)}it/s` });
+        if (!bar && args.verbose && i === nb - 1) log(prefix);
+        onTrainBatchEnd?.({ epoch, batch: i, tloss, saveDir });
+        // Back to the event loop between batches: progress output, signals and the caller's timers run mid-epoch.
+        await new Promise<void>((resolve) => setImmediate(resolve));
       }
-      for (let j = 0; j < 3; j++) tloss[j] = (tloss[j]! * i + items[j]!) / (i + 1);
-      if (ni - lastOptStep >= accumulate) {
-        optimizer.apply(accum);
-        Object.values(accum).forEach((g) => g.dispose());
-        accum = null;
-        ema.update(model);
-        lastOptStep = ni;
+      bar?.stop();
+      const lrs = optimizer.groups.map((g) => g.lr);
+      const finalEpoch = epoch + 1 === args.epochs;
+      metrics = valDs ? validate(ema.ema, valDs, { batch: args.batch * 2, conf: args.conf, iou: args.iou, maxDet: args.max_det, loss, names: data.names, verbose: args.verbose, log }) : null;
+      const fitness = metrics ? metrics.metrics.fitness : -tloss.reduce((s, v) => s + v, 0);
+      if (bestFitness === null || fitness > bestFitness) {
+        bestFitness = fitness;
+        bestEpoch = epoch;
       }
-      const secs = (Date.now() - t0) / 1000;
-      const prefix = `${`${epoch + 1}/${args.epochs}`.padStart(11)}${tloss.map((v) => v.toFixed(4).padStart(11)).join('')}${String(b.cls.length).padStart(11)}${String(args.imgsz).padStart(11)}`;
-      bar?.update(i + 1, { prefix, speed: `${((i + 1) / Math.max(secs, 1e-3)).toFixed(2)}it/s` });
-      if (!bar && args.verbose && i === nb - 1) log(prefix);
-      onTrainBatchEnd?.({ epoch, batch: i, tloss, saveDir });
-      // Back to the event loop between batches: progress output, signals and the caller's timers run mid-epoch.
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      const r = metrics?.results;
+      appendResults(csv, epoch + 1, [...tloss, r?.['metrics/precision(B)'] ?? 0, r?.['metrics/recall(B)'] ?? 0, r?.['metrics/mAP50(B)'] ?? 0, r?.['metrics/mAP50-95(B)'] ?? 0, ...(metrics?.loss ?? [0, 0, 0]), ...lrs]);
+      const stop = epoch - bestEpoch >= args.patience;
+      if (args.save || finalEpoch) {
+        const optState = optimizer.stateDict();
+        const acc: Record<string, HostTensor> = {};
+        if (accum) for (const [n, g] of Object.entries(accum)) acc[`accum.${keyOf.get(n)}`] = { dtype: 'float32', shape: [...g.shape], data: Float32Array.from(g.dataSync()) };
+        const tensors = { ...ema.stateDict(), ...stateWithPrefix(model.stateDict(), 'train.'), ...optState.tensors, ...acc };
+        saveCheckpoint(last, tensors, meta(epoch));
+        if (bestEpoch === epoch) saveCheckpoint(best, tensors, meta(epoch));
+      }
+      if (args.plots) await plotResults(csv, path.join(saveDir, 'results.png'));
+      onFitEpochEnd?.({ epoch, batch: nb - 1, tloss, saveDir, metrics });
+      if (stop) {
+        log(`Stopping training early as no improvement observed in last ${args.patience} epochs. Best results observed at epoch ${bestEpoch + 1}.`);
+        break;
+      }
     }
-    bar?.stop();
-    const lrs = optimizer.groups.map((g) => g.lr);
-    const finalEpoch = epoch + 1 === args.epochs;
-    metrics = valDs ? validate(ema.ema, valDs, { batch: args.batch * 2, conf: args.conf, iou: args.iou, maxDet: args.max_det, loss, names: data.names, verbose: args.verbose, log }) : null;
-    const fitness = metrics ? metrics.metrics.fitness : -tloss.reduce((s, v) => s + v, 0);
-    if (bestFitness === null || fitness > bestFitness) {
-      bestFitness = fitness;
-      bestEpoch = epoch;
-    }
-    const r = metrics?.results;
-    appendResults(csv, epoch + 1, [...tloss, r?.['metrics/precision(B)'] ?? 0, r?.['metrics/recall(B)'] ?? 0, r?.['metrics/mAP50(B)'] ?? 0, r?.['metrics/mAP50-95(B)'] ?? 0, ...(metrics?.loss ?? [0, 0, 0]), ...lrs]);
-    const stop = epoch - bestEpoch >= args.patience;
-    if (args.save || finalEpoch) {
-      const optState = optimizer.stateDict();
-      const acc: Record<string, HostTensor> = {};
-      if (accum) for (const [n, g] of Object.entries(accum)) acc[`accum.${keyOf.get(n)}`] = { dtype: 'float32', shape: [...g.shape], data: Float32Array.from(g.dataSync()) };
-      const tensors = { ...ema.stateDict(), ...stateWithPrefix(model.stateDict(), 'train.'), ...optState.tensors, ...acc };
-      saveCheckpoint(last, tensors, meta(epoch));
-      if (bestEpoch === epoch) saveCheckpoint(best, tensors, meta(epoch));
-    }
-    if (args.plots) await plotResults(csv, path.join(saveDir, 'results.png'));
-    onFitEpochEnd?.({ epoch, batch: nb - 1, tloss, saveDir, metrics });
-    if (stop) {
-      log(`Stopping training early as no improvement observed in last ${args.patience} epochs. Best results observed at epoch ${bestEpoch + 1}.`);
-      break;
-    }
+  } finally {
+    await prefetch?.close();
   }
   optimizer.dispose();
   if (accum) Object.values(accum).forEach((g) => g.dispose());
