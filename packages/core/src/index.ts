@@ -6,6 +6,7 @@ export { Module, Sequential, ModuleList, toTorchLayout, type Layout, type ParamE
 export { Conv2d, BatchNorm2d, Linear, LayerNorm, Dropout, SiLU, ReLU, GELU, Sigmoid, Identity, MaxPool2d, Upsample, Concat, torchDimToNhwc, type Conv2dConfig } from './nn/layers';
 export { conv2d, matMul, pair, type Conv2dOptions, type Pair } from './ops/conv';
 export { gridSample, gatherPixels, pixelShuffle, pixelUnshuffle, upsampleNearest, type GridSampleOptions } from './ops/sample';
+export { adamwUpdate, sgdUpdate, type AdamWSettings, type SgdSettings } from './ops/optim';
 export { countMacs, addMacs } from './ops/flops';
 export { manualSeed, uniformInit } from './ops/init';
 export { Conv, DWConv, autopad, DEFAULT_ACT } from './blocks/conv';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { heapCopy } from './heap-wasm';
+import { heapKernels } from './heap-kernels';
 
 /*
  * Data-movement kernels for wasm. tfjs-wasm copies the whole tensor for Identity and same-dtype Cast
@@ -7,7 +7,7 @@ import { heapCopy } from './heap-wasm';
  * runs Slice, SplitV and Concat in JavaScript with one `subarray().set()` per row after reading the
  * whole input out of the heap: 10–20 ns per element for channel slices of NHWC maps; its Transpose
  * takes ~4.5 ns per element. These share data by reference count (as tfjs-cpu does) or copy with
- * heap-copy.wat on the heap (JavaScript loops on heap views, or the stock Transpose, where it cannot load).
+ * heap-kernels.wat on the heap (JavaScript loops on heap views, or the stock Transpose, where it cannot load).
  */
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -32,9 +32,9 @@ function copyRun(src: Heap, s: number, dst: Heap, d: number, n: number): void {
   else for (let t = 0; t < n; t++) dst[d + t] = src[s + t]!;
 }
 
-/** Row copies from `src`'s data into `dst`'s: heap-copy.wat where it loads, else JS loops on heap views. */
+/** Row copies from `src`'s data into `dst`'s: heap-kernels.wat where it loads, else JS loops on heap views. */
 function rowsBetween(backend: WasmBackend, src: tf.TensorInfo, dst: tf.TensorInfo): CopyRows {
-  const copy = heapCopy(backend.wasm);
+  const copy = heapKernels(backend.wasm);
   if (copy) {
     const bytes = src.dtype === 'bool' ? 1 : 4;
     const s0 = backend.getMemoryOffset(src.dataId);
@@ -208,10 +208,10 @@ function splitLongest(axes: number[], outShape: number[]): { long: number; rest:
 
 /**
  * Transpose of 4-byte tensors as strided copies on the heap: row copies while the innermost axis stays
- * innermost, else tiled 2-D transposes (heap-copy.wat). Returns null where that module is unavailable.
+ * innermost, else tiled 2-D transposes (heap-kernels.wat). Returns null where that module is unavailable.
  */
 export function fastTranspose({ inputs: { x }, attrs: { perm }, backend }: KernelArgs): tf.TensorInfo | null {
-  const copy = heapCopy(backend.wasm);
+  const copy = heapKernels(backend.wasm);
   if (!copy || (x.dtype !== 'float32' && x.dtype !== 'int32')) return null;
   const outFull = (perm as number[]).map((a) => x.shape[a]);
   const c = collapsePermutation(x.shape, perm);

@@ -4,6 +4,8 @@ import { conv2dBackpropFilter, conv2dBackpropInput, depthwiseBackpropFilter, dep
 import { fastConcat, fastSlice, fastSplitV, fastTranspose, sharedIdentity } from './copy-kernels';
 import { batchedGather, unsortedSegmentSum } from './gather';
 import { blockReduce } from './reduce-kernels';
+import { adamwKernel, sgdKernel } from './optim-kernels';
+import { OPTIMIZER_KERNELS } from '../ops/optim';
 import { maxPoolGrad, resizeNearestGrad } from './pool-grads';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -53,7 +55,7 @@ const COPY_KERNELS: Record<string, (stock: Stock) => Stock> = {
 const REDUCE_KERNELS = ['Mean', 'Sum'] as const;
 
 /** Kernels yolomods registers (or replaces) on the wasm backend for training. */
-export const WASM_TRAINING_KERNELS: readonly string[] = [...Object.keys(KERNELS), 'GatherV2', ...Object.keys(COPY_KERNELS), ...REDUCE_KERNELS];
+export const WASM_TRAINING_KERNELS: readonly string[] = [...Object.keys(KERNELS), 'GatherV2', ...Object.keys(COPY_KERNELS), ...REDUCE_KERNELS, ...Object.values(OPTIMIZER_KERNELS)];
 
 /**
  * cpu kernels yolomods replaces: tfjs-cpu's ResizeNearestNeighborGrad reads `dy` at the wrong batch offset for
@@ -76,7 +78,7 @@ let registered = false;
  * backprops, UnsortedSegmentSum) and replaces wasm kernels that give wrong results (MaxPoolGrad,
  * ResizeNearestNeighborGrad at batch ≥ 2, GatherV2 with batchDims) and slow data-movement kernels
  * (Identity, Cast, Slice, SplitV, Concat, Transpose); on wasm and cpu, Mean and Sum over non-innermost axes; also
- * fixes cpu's nearest-resize gradient. Idempotent; core calls it on import.
+ * fixes cpu's nearest-resize gradient; registers one-pass AdamW and SGD updates on wasm. Idempotent; core calls it on import.
  */
 export function registerWasmKernels(): void {
   if (registered) return;
@@ -91,6 +93,8 @@ export function registerWasmKernels(): void {
     replaceKernel(kernelName, 'cpu', (stock) => blockReduce(kernelName, 'cpu', stock));
   }
   replaceKernel('ResizeNearestNeighborGrad', 'cpu', () => KERNELS.ResizeNearestNeighborGrad as Stock);
+  tf.registerKernel({ kernelName: OPTIMIZER_KERNELS.adamw, backendName: 'wasm', kernelFunc: adamwKernel as unknown as tf.KernelFunc });
+  tf.registerKernel({ kernelName: OPTIMIZER_KERNELS.sgd, backendName: 'wasm', kernelFunc: sgdKernel as unknown as tf.KernelFunc });
   // The stock GatherV2 still serves batchDims = 0.
   replaceKernel('GatherV2', 'wasm', (stock) => (args: Args) => {
     const { x, indices } = args.inputs;

@@ -1,4 +1,4 @@
-import { BatchNorm2d, tf, type DetectionModel, type HostTensor } from '@yolomods/core';
+import { BatchNorm2d, adamwUpdate, sgdUpdate, tf, type DetectionModel, type HostTensor } from '@yolomods/core';
 
 /** One parameter the optimiser updates. */
 interface Slot {
@@ -75,51 +75,40 @@ export class Optimizer {
       const coef = norm > clip ? clip / (norm + 1e-6) : 1;
       for (const g of this.groups) {
         for (const p of g.params) {
-          const raw = grads[p.variable.name];
-          if (!raw) continue;
-          let grad = coef === 1 ? raw : tf.mul(raw, coef);
-          if (this.name === 'SGD') this.#sgd(p, grad, g);
-          else {
-            grad = grad as tf.Tensor;
-            this.#adamw(p, grad, g);
-          }
+          const grad = grads[p.variable.name];
+          if (!grad) continue;
+          if (this.name === 'SGD') this.#sgd(p, grad, coef, g);
+          else this.#adamw(p, grad, coef, g);
         }
       }
     });
   }
 
-  #state(map: Map<string, tf.Variable>, p: Slot): tf.Variable | undefined {
-    return map.get(p.key);
-  }
-
-  #sgd(p: Slot, grad: tf.Tensor, g: ParamGroup): void {
-    const d = g.weightDecay ? tf.add(grad, tf.mul(p.variable, g.weightDecay)) : grad;
-    let buf = this.#state(this.#m, p);
-    if (!buf) {
-      buf = tf.variable(d, false);
-      this.#m.set(p.key, buf);
-    } else buf.assign(tf.add(tf.mul(buf, g.momentum), d));
-    const upd = tf.add(d, tf.mul(buf, g.momentum));
-    p.variable.assign(tf.sub(p.variable, tf.mul(upd, g.lr)));
-  }
-
-  #adamw(p: Slot, grad: tf.Tensor, g: ParamGroup): void {
-    const [b1, b2, eps] = [g.momentum, 0.999, 1e-8];
-    if (g.weightDecay) p.variable.assign(tf.mul(p.variable, 1 - g.lr * g.weightDecay));
-    let m = this.#state(this.#m, p);
-    let v = this.#state(this.#v, p);
-    if (!m || !v) {
-      m = tf.variable(tf.zerosLike(grad), false);
-      v = tf.variable(tf.zerosLike(grad), false);
-      this.#m.set(p.key, m);
-      this.#v.set(p.key, v);
+  /** The state tensor of `p` in `map`, created as zeros on first use. */
+  #state(map: Map<string, tf.Variable>, p: Slot): tf.Variable {
+    let s = map.get(p.key);
+    if (!s) {
+      s = tf.variable(tf.zerosLike(p.variable), false);
+      map.set(p.key, s);
     }
-    m.assign(tf.add(tf.mul(m, b1), tf.mul(grad, 1 - b1)));
-    v.assign(tf.add(tf.mul(v, b2), tf.mul(tf.square(grad), 1 - b2)));
-    const bc1 = 1 - b1 ** this.step;
-    const bc2 = 1 - b2 ** this.step;
-    const denom = tf.add(tf.div(tf.sqrt(v), Math.sqrt(bc2)), eps);
-    p.variable.assign(tf.sub(p.variable, tf.mul(tf.div(m, denom), g.lr / bc1)));
+    return s;
+  }
+
+  // One pass over each parameter on wasm (core's heap kernels), tf ops elsewhere; PyTorch's arithmetic either way.
+  #sgd(p: Slot, grad: tf.Tensor, coef: number, g: ParamGroup): void {
+    const buf = this.#state(this.#m, p);
+    const [param, b] = sgdUpdate(p.variable, grad, buf, { lr: g.lr, momentum: g.momentum, weightDecay: g.weightDecay, gradScale: coef });
+    buf.assign(b);
+    p.variable.assign(param);
+  }
+
+  #adamw(p: Slot, grad: tf.Tensor, coef: number, g: ParamGroup): void {
+    const m = this.#state(this.#m, p);
+    const v = this.#state(this.#v, p);
+    const [param, m2, v2] = adamwUpdate(p.variable, grad, m, v, { lr: g.lr, beta1: g.momentum, beta2: 0.999, eps: 1e-8, weightDecay: g.weightDecay, step: this.step, gradScale: coef });
+    m.assign(m2);
+    v.assign(v2);
+    p.variable.assign(param);
   }
 
   /** State as host tensors (`optim.m.<key>`, `optim.v.<key>`) plus scalars for metadata. */
