@@ -8,7 +8,7 @@ export { conv2d, matMul, pair, type Conv2dOptions, type Pair } from './ops/conv'
 export { gridSample, gatherPixels, pixelShuffle, pixelUnshuffle, upsampleNearest, type GridSampleOptions } from './ops/sample';
 export { adamwUpdate, sgdUpdate, type AdamWSettings, type SgdSettings } from './ops/optim';
 export { countMacs, addMacs } from './ops/flops';
-export { manualSeed, uniformInit } from './ops/init';
+export { manualSeed, normalInit, uniformInit } from './ops/init';
 export { Conv, DWConv, autopad, DEFAULT_ACT } from './blocks/conv';
 export { Bottleneck, C2f, SPPF } from './blocks/c2f';
 export { Detect, DFL, makeAnchors, dist2bbox, type DetectOutput } from './blocks/detect';

@@ -1,4 +1,4 @@
-import { Conv2d, Module, gridSample, pixelShuffle, pixelUnshuffle, tf, type OnnxBuilder, type OnnxValue } from '@yolomods/core';
+import { Conv2d, Module, gridSample, normalInit, pixelShuffle, pixelUnshuffle, tf, type OnnxBuilder, type OnnxValue } from '@yolomods/core';
 
 /** DySample sampling style: 'lp' (linear then pixel-shuffle) or 'pl' (pixel-shuffle then linear). */
 export type DySampleStyle = 'lp' | 'pl';
@@ -48,7 +48,7 @@ export class DySample extends Module {
     this.offset = this.module('offset', new Conv2d(cin, cout, 1));
     // Official init: offsets start near zero (normal std 1e-3, bias 0), the scope at exactly 0.
     tf.tidy(() => {
-      this.offset.weight.assign(tf.randomNormal(this.offset.weight.shape, 0, 0.001));
+      this.offset.weight.assign(normalInit(this.offset.weight.shape, 0.001));
       this.offset.bias!.assign(tf.zerosLike(this.offset.bias!));
     });
     this.scope = dyscope ? this.module('scope', new Conv2d(cin, cout, 1, { bias: false })) : null;

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { assertClose, checkModuleCase, exportOnnx, initBackend, nhwcToNchw, parseModel, readCase, registry, tf, type BackendName } from '@yolomods/core';
+import { assertClose, checkModuleCase, exportOnnx, initBackend, manualSeed, nhwcToNchw, parseModel, readCase, registry, tf, type BackendName } from '@yolomods/core';
 import { DySample, configsDir, dysample } from '../src/index';
 import { fixture } from './fixtures';
 
@@ -78,5 +78,25 @@ describe('yolov8-DySample', () => {
     expect(() => parseModel(bad, { scale: 'n' })).toThrow(/layer 10 .*in_channels 256 must be a multiple of groups 3/);
     expect(() => new DySample(18, 2, 'pl', 2)).toThrow(/style 'pl' needs in_channels 18 to be a multiple of scale² = 4/);
     expect(() => new DySample(16, 2, 'xx' as 'lp')).toThrow(/style must be 'lp' or 'pl', got 'xx'/);
+  });
+});
+
+describe('DySample initialisation', () => {
+  it('is reproducible under manualSeed (the offset conv draws from the seeded generator)', async () => {
+    await initBackend({ backend: 'cpu', log: false });
+    const offsets = (seed: number) => {
+      manualSeed(seed);
+      const m = new DySample(64, 2, 'lp', 4, false);
+      const w = Array.from(m.offset.weight.dataSync());
+      m.dispose();
+      return w;
+    };
+    const a = offsets(0);
+    expect(offsets(0)).toEqual(a);
+    expect(offsets(1)).not.toEqual(a);
+    // Official init: N(0, 1e-3²).
+    const std = Math.sqrt(a.reduce((s, v) => s + v * v, 0) / a.length);
+    expect(std).toBeGreaterThan(0.0005);
+    expect(std).toBeLessThan(0.002);
   });
 });

@@ -19,3 +19,8 @@ export function uniformInit(shape: number[], fanIn: number): tf.Tensor {
   const bound = 1 / Math.sqrt(Math.max(fanIn, 1));
   return tf.randomUniform(shape, -bound, bound, 'float32', nextSeed());
 }
+
+/** N(0, std²), reproducible after {@link manualSeed} (PyTorch's `normal_(0, std)` under `torch.manual_seed`). */
+export function normalInit(shape: number[], std: number): tf.Tensor {
+  return tf.randomNormal(shape, 0, std, 'float32', nextSeed());
+}
