@@ -92,6 +92,13 @@ describe('dataloader workers', () => {
         await prefetch.close();
       }
       await expect(prefetch.take(3, 0, 1, { batch: 4, hyp: DEFAULT_AUGMENT, seed: 3 })).rejects.toThrow('dataloader closed');
+      // A worker that cannot load its module fails the request with the reason (the trainer then builds batches itself).
+      const broken = new BatchPrefetcher(ds, 1, { entry: path.join(dir, 'no-such-module.cjs') });
+      try {
+        await expect(broken.take(0, 0, 1, { batch: 4, hyp: DEFAULT_AUGMENT, seed: 3 })).rejects.toThrow(/^dataloader worker failed: Cannot find module/);
+      } finally {
+        await broken.close();
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -57,10 +57,13 @@ export class BatchPrefetcher {
   #next = 0;
   #failed: Error | null = null;
 
-  /** Starts `workers` threads, each holding `ds` (its decoded images are shared, not copied). */
-  constructor(ds: YoloDataset, workers: number) {
+  /**
+   * Starts `workers` threads, each holding `ds` (its decoded images are shared, not copied). `entry` is
+   * the CommonJS module the workers load for `trainBatch` (default: this package's build).
+   */
+  constructor(ds: YoloDataset, workers: number, opts: { entry?: string } = {}) {
     if (workers < 1) throw new Error(`BatchPrefetcher: workers must be >= 1, got ${workers}`);
-    const workerData = { entry: packageEntry(), dataset: ds.toShared() };
+    const workerData = { entry: opts.entry ?? packageEntry(), dataset: ds.toShared() };
     this.#workers = Array.from({ length: workers }, () => {
       const w = new Worker(WORKER_SOURCE, { eval: true, workerData });
       w.on('message', (r: Reply) => this.#settle(r));

@@ -4,7 +4,7 @@ import yaml from 'js-yaml';
 import cliProgress from 'cli-progress';
 import { parseModel, tf, type DetectionModel, type HostTensor } from '@yolomods/core';
 import { DetectionLoss } from '../loss/index';
-import { BatchPrefetcher, YoloDataset, batchCount, epochOrder, loadDataset, loaderWorkers, trainBatch, type AugmentHyp } from '../data/index';
+import { BatchPrefetcher, YoloDataset, batchCount, epochOrder, loadDataset, loaderWorkers, trainBatch, type AugmentHyp, type Batch } from '../data/index';
 import { DEFAULT_ARGS, parseArgs, type TrainArgs } from './hyp';
 import { Optimizer, resolveOptimizer } from './optimizer';
 import { ModelEMA } from './ema';
@@ -202,9 +202,18 @@ export async function train(model: DetectionModel | null, opts: TrainOptions): P
             if (optimizer.name === 'SGD') g.momentum = interp(ni, 0, nw, args.warmup_momentum, args.momentum);
           });
         }
-        const b = prefetch
-          ? await prefetch.take(epoch, i, nb, { batch: args.batch, hyp, seed: args.seed })
-          : trainBatch(trainDs, order, i, args.batch, hyp, args.seed, epoch);
+        let b: Batch | null = null;
+        if (prefetch) {
+          try {
+            b = await prefetch.take(epoch, i, nb, { batch: args.batch, hyp, seed: args.seed });
+          } catch (e) {
+            // A worker that cannot start or crashes costs speed, not the run: same batches, built here.
+            log(`dataloader: ${(e as Error).message}; building batches on the main thread from now on`);
+            await prefetch.close();
+            prefetch = null;
+          }
+        }
+        b ??= trainBatch(trainDs, order, i, args.batch, hyp, args.seed, epoch);
         let items: Float32Array = new Float32Array(3);
         const x = tf.tensor4d(b.images, [b.size, b.imgsz, b.imgsz, 3]);
         const { value, grads } = tf.variableGrads(() => {
