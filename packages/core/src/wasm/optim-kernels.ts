@@ -20,7 +20,7 @@ export function adamwKernel({ inputs: { param, grad, m, v }, attrs, backend }: A
   const s = adamwScalars(h);
   const outs = [param!, m!, v!].map((t) => backend.makeOutput(t.shape, 'float32'));
   const at = (t: tf.TensorInfo) => backend.getMemoryOffset(t.dataId);
-  k.adamw(at(param!), at(grad!), at(m!), at(v!), at(outs[0]!), at(outs[1]!), at(outs[2]!), tf.util.sizeFromShape(param!.shape), s.coef, h.weightDecay ? s.decay : 1, h.beta1, s.c1, h.beta2, s.c2, s.sbc2, h.eps, s.stepSize);
+  k.adamw(at(param!), at(grad!), at(m!), at(v!), at(outs[0]!), at(outs[1]!), at(outs[2]!), tf.util.sizeFromShape(param!.shape), s.coef, s.decay, h.beta1, s.c1, h.beta2, s.c2, s.sbc2, h.eps, s.stepSize);
   return outs;
 }
 
