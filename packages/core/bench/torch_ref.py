@@ -143,6 +143,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--threads', type=int, default=os.cpu_count())
     ap.add_argument('--json', action='store_true')
+    ap.add_argument('--only', choices=['fwd640', 'fwd320', 'train160', 'train320'], help='time this figure alone')
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
@@ -154,6 +155,8 @@ def main():
     model.eval()
     with torch.no_grad():
         for s in (640, 320):
+            if a.only and a.only != f'fwd{s}':
+                continue
             x = torch.rand(1, 3, s, s)
             eager = timed(lambda: model(x), 2, 5)
             # Debian's torch (no MKL) runs eager 1x1 convs on a slow BLAS path; the frozen, oneDNN-
@@ -164,6 +167,8 @@ def main():
     model.train()
     opt = torch.optim.SGD(model.parameters(), lr=1e-4)
     for s, b in ((160, 4), (320, 8)):
+        if a.only and a.only != f'train{s}':
+            continue
         x = torch.rand(b, 3, s, s)
 
         def step():

@@ -100,10 +100,31 @@ describe('wasm gradient kernels match the cpu backend', () => {
     it(`MaxPoolGrad ${name}`, async () => {
       // Chaining pools makes ties (equal maxima): the first maximum must win on both backends.
       const f = (x: tf.Tensor) => tf.maxPool(tf.maxPool(x as tf.Tensor4D, k, s, p), k, 1, Math.floor(k / 2) > p ? p : Math.floor(k / 2));
-      const d = await compare(grads((x, w) => tf.mul(f(x), tf.sum(w)), [2, 13, 11, 3], [1]));
-      expect(d).toBeLessThan(1e-6);
+      // 3 channels run wasm's scalar path; 10, its four-channel vectors and a tail.
+      for (const shape of [[2, 13, 11, 3], [2, 9, 7, 10]]) {
+        const d = await compare(grads((x, w) => tf.mul(f(x), tf.sum(w)), shape, [1]));
+        expect(d).toBeLessThan(1e-6);
+      }
     });
   }
+
+  it('MaxPoolGrad sends each dy to the first maximum of its window (row-major) when values tie, as cpu', async () => {
+    const cases: [number, number, number, [number, number, number, number]][] = [
+      [5, 1, 2, [2, 7, 9, 10]],
+      [3, 2, 1, [1, 8, 6, 7]],
+    ];
+    for (const [k, s, p, shape] of cases) {
+      const fn = () =>
+        tf.tidy(() => {
+          // Five distinct values: most windows hold several equal maxima.
+          const x = tf.round(tf.mul(rnd(shape, 4), 4)) as tf.Tensor4D;
+          const dy = rnd(tf.maxPool(x, k, s, p).shape, 5);
+          return [tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(a as tf.Tensor4D, k, s, p), dy)))(x)];
+        });
+      // Only the order of additions where windows overlap may differ; a wrongly routed dy is off by ~0.1-1.
+      expect(await compare(fn)).toBeLessThan(1e-6);
+    }
+  });
 
   it('ResizeNearestNeighborGrad at batch 2 equals a direct scatter on both backends (tfjs-cpu\'s own is wrong there)', async () => {
     // Independent reference: every dy pixel added onto the source pixel the forward read.

@@ -3,6 +3,7 @@ import { Module } from '../module';
 import { conv2d, matMul, pair, type Pair } from '../ops/conv';
 import { uniformInit } from '../ops/init';
 import { upsampleNearest } from '../ops/sample';
+import { batchNormTrain, channelAffine, silu } from '../ops/batch-norm';
 import { OnnxFloat, type OnnxBuilder, type OnnxValue } from '../onnx/builder';
 
 /** Options of {@link Conv2d} beyond channels and kernel. */
@@ -71,16 +72,6 @@ export class Conv2d extends Module {
   }
 }
 
-/**
- * x·scale + shift per channel as a 1x1 depth-wise convolution with bias: one pass over x where a
- * broadcast mul and add take two (3-4x faster on wasm). `shift` must be a rank-1 tensor of its own,
- * not a reshape: tfjs-wasm checks the bias's stored shape.
- */
-function channelAffine(x: tf.Tensor4D, scale: tf.Tensor, shift?: tf.Tensor): tf.Tensor4D {
-  const filter = tf.reshape(scale, [1, 1, x.shape[3], 1]) as tf.Tensor4D;
-  return tf.fused.depthwiseConv2d({ x, filter, strides: 1, pad: 'valid', bias: shift });
-}
-
 /** PyTorch `nn.BatchNorm2d` over the channel (last) axis; batch statistics in train mode. */
 export class BatchNorm2d extends Module {
   /** Scale γ. */
@@ -114,45 +105,14 @@ export class BatchNorm2d extends Module {
     return tf.tidy(() => this.#trainForward(x));
   }
 
-  /**
-   * Train-mode BN with its closed-form gradient: autodiff through the broadcasts would need six channel
-   * reductions where the closed form needs two (core's Mean kernels stream them on wasm and cpu). Every
-   * per-channel affine map (x − μ, the output, the input gradient) is one depth-wise pass.
-   */
   #trainForward(x: tf.Tensor4D): tf.Tensor4D {
-    const c = this.channels;
-    const k = x.size / c;
-    const bn = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-      const [xIn, gamma, beta, save] = args as [tf.Tensor4D, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
-      const mean = tf.mean(tf.reshape(xIn, [k, c]), 0);
-      // x·1 + (−μ) is x − μ exactly.
-      const xc = channelAffine(xIn, tf.onesLike(mean), tf.neg(mean));
-      const variance = tf.mean(tf.square(tf.reshape(xc, [k, c])), 0);
+    return batchNormTrain(x, this.weight, this.bias, this.eps, (mean, variance) => {
       // Running statistics are a side effect (unbiased variance, as PyTorch): nothing downstream reads them.
       const m = this.momentum;
+      const k = x.size / this.channels;
       this.runningMean.assign(tf.add(tf.mul(this.runningMean, 1 - m), tf.mul(mean, m)));
       this.runningVar.assign(tf.add(tf.mul(this.runningVar, 1 - m), tf.mul(variance, (m * k) / Math.max(k - 1, 1))));
-      const inv = tf.rsqrt(tf.add(variance, this.eps));
-      // y = x̂·γ + β as xc·(inv·γ) + β; the gradient is written in xc too.
-      save([xc, inv, gamma]);
-      return {
-        value: channelAffine(xc, tf.mul(inv, gamma), beta),
-        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-          const [xcS, iv, g] = saved as [tf.Tensor4D, tf.Tensor, tf.Tensor];
-          const dy2 = tf.reshape(dy, [k, c]);
-          const meanDy = tf.mean(dy2, 0);
-          // mean(dy·x̂) = inv·mean(dy·xc).
-          const meanDyXhat = tf.mul(tf.mean(tf.mul(dy2, tf.reshape(xcS, [k, c])), 0), iv);
-          // dx = inv·γ·(dy − mean(dy) − x̂·mean(dy·x̂)) = dy·a + xc·b + d, per channel.
-          const a = tf.mul(iv, g);
-          const b = tf.neg(tf.mul(a, tf.mul(meanDyXhat, iv)));
-          const d = tf.neg(tf.mul(a, meanDy));
-          const dx = tf.add(channelAffine(dy as tf.Tensor4D, a), channelAffine(xcS, b, d));
-          return [dx, tf.mul(meanDyXhat, k), tf.mul(meanDy, k)];
-        },
-      };
     });
-    return bn(x, this.weight, this.bias) as tf.Tensor4D;
   }
   /** Eval-mode BN as a per-channel affine map y = x·scale + shift (for folding into a conv). */
   affine(): { scale: Float32Array; shift: Float32Array } {
@@ -236,21 +196,6 @@ export class Dropout extends Module {
     return x;
   }
 }
-
-/** x·σ(x), with its gradient dy·(σ + y·(1 − σ)) in four ops where autodiff through mul and sigmoid takes eight. */
-const silu = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-  const [x, save] = args as [tf.Tensor, tf.GradSaveFunc];
-  const s = tf.sigmoid(x);
-  const y = tf.mul(x, s);
-  save([s, y]);
-  return {
-    value: y,
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const [sg, out] = saved as [tf.Tensor, tf.Tensor];
-      return [tf.mul(dy, tf.add(sg, tf.mul(out, tf.sub(1, sg))))];
-    },
-  };
-});
 
 /** x·σ(x). */
 export class SiLU extends Module {

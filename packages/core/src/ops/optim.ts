@@ -1,5 +1,5 @@
 import { tf } from '../runtime';
-import { heapKernels } from '../wasm/heap-kernels';
+import { viaHeapKernel } from './heap-kernel';
 
 /** One AdamW step's settings (PyTorch `AdamW`). */
 export interface AdamWSettings {
@@ -67,13 +67,9 @@ function sgdOps(p: tf.Tensor, g: tf.Tensor, buf: tf.Tensor, h: SgdSettings): tf.
 /** The one-pass update kernels core registers on wasm (heap-kernels.wat). */
 export const OPTIMIZER_KERNELS = { adamw: 'YolomodsAdamW', sgd: 'YolomodsSGD' } as const;
 
-/** The wasm kernel where it can run (wasm active, heap module loaded, float32 tensors of one size), else the tf ops. */
-function viaKernel(name: string, inputs: Record<string, tf.Tensor>, attrs: object, ops: () => tf.Tensor[]): tf.Tensor[] {
+function fitsKernel(inputs: Record<string, tf.Tensor>): boolean {
   const list = Object.values(inputs);
-  const fits = list.every((t) => t.dtype === 'float32' && t.size === list[0]!.size);
-  const wasm = tf.getBackend() === 'wasm' && tf.getKernel(name, 'wasm') && heapKernels((tf.backend() as { wasm?: unknown }).wasm);
-  if (!fits || !wasm) return ops();
-  return tf.engine().runKernel(name, inputs as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap) as unknown as tf.Tensor[];
+  return list.every((t) => t.dtype === 'float32' && t.size === list[0]!.size);
 }
 
 /**
@@ -81,7 +77,8 @@ function viaKernel(name: string, inputs: Record<string, tf.Tensor>, attrs: objec
  * over the parameter on wasm, tf ops elsewhere, with the same float32 arithmetic (PyTorch's order).
  */
 export function adamwUpdate(param: tf.Tensor, grad: tf.Tensor, m: tf.Tensor, v: tf.Tensor, h: AdamWSettings): [tf.Tensor, tf.Tensor, tf.Tensor] {
-  return viaKernel(OPTIMIZER_KERNELS.adamw, { param, grad, m, v }, h, () => adamwOps(param, grad, m, v, h)) as [tf.Tensor, tf.Tensor, tf.Tensor];
+  const inputs = { param, grad, m, v };
+  return viaHeapKernel(OPTIMIZER_KERNELS.adamw, inputs, h, fitsKernel(inputs), () => adamwOps(param, grad, m, v, h)) as [tf.Tensor, tf.Tensor, tf.Tensor];
 }
 
 /**
@@ -89,7 +86,8 @@ export function adamwUpdate(param: tf.Tensor, grad: tf.Tensor, m: tf.Tensor, v: 
  * first step. One pass on wasm, tf ops elsewhere.
  */
 export function sgdUpdate(param: tf.Tensor, grad: tf.Tensor, buffer: tf.Tensor, h: SgdSettings): [tf.Tensor, tf.Tensor] {
-  return viaKernel(OPTIMIZER_KERNELS.sgd, { param, grad, buffer }, h, () => sgdOps(param, grad, buffer, h)) as [tf.Tensor, tf.Tensor];
+  const inputs = { param, grad, buffer };
+  return viaHeapKernel(OPTIMIZER_KERNELS.sgd, inputs, h, fitsKernel(inputs), () => sgdOps(param, grad, buffer, h)) as [tf.Tensor, tf.Tensor];
 }
 
 /** The tf-ops implementations (every backend but wasm; tests compare the kernels with them). */

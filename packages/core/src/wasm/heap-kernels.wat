@@ -2,7 +2,9 @@
 ;; and Transpose kernels: tfjs runs the first three in JavaScript (a JS element loop costs ~3 ns per element
 ;; here, where `rows` copies 16 bytes per instruction) and its Transpose takes ~4.5 ns per element. And the
 ;; optimiser updates in one pass over each parameter, where tf ops take 6–13 passes (a training step's
-;; optimiser otherwise costs ~80 ms for yolov8n). scripts/build-wasm.mjs compiles it (shared and unshared memory).
+;; optimiser otherwise costs ~80 ms for yolov8n). scripts/build-wasm.mjs compiles it (shared and unshared memory);
+;; layer-kernels.wat holds the layer kernels (a second module: each stays under browsers' 4 KB limit for
+;; synchronous compilation).
 (module
   (import "env" "memory" (memory 1 65536 shared))
   ;; Copies `rows` runs of `bytes` bytes from `src + r·srcStride` to `dst + r·dstStride`.

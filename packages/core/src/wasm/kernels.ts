@@ -6,10 +6,13 @@ import { batchedGather, unsortedSegmentSum } from './gather';
 import { blockReduce } from './reduce-kernels';
 import { adamwKernel, sgdKernel } from './optim-kernels';
 import { OPTIMIZER_KERNELS } from '../ops/optim';
+import { NORM_KERNELS } from '../ops/batch-norm';
+import { batchNormGradKernel, batchNormTrainKernel, siluGradKernel } from './norm-kernels';
 import { maxPoolGrad, resizeNearestGrad } from './pool-grads';
+import { heapMaxPoolGrad } from './pool-kernels';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
-type Args = { inputs: Record<string, any>; attrs: Record<string, any> };
+type Args = { inputs: Record<string, any>; attrs: Record<string, any>; backend?: any };
 
 // Kernel functions may return a tf.Tensor (the engine adopts anything with a rank); the ops used
 // inside run on wasm's own forward kernels with the tape off.
@@ -30,7 +33,7 @@ const KERNELS: Record<string, (a: Args) => tf.Tensor> = {
     assertNoDilation(a.dilations, 'DepthwiseConv2dNativeBackpropFilter');
     return depthwiseBackpropFilter(x, dy, a.filterShape, a.strides, a.pad, a.dimRoundingMode);
   },
-  MaxPoolGrad: ({ inputs: { dy, input }, attrs: a }) => maxPoolGrad(dy, input, a.filterSize, a.strides, a.pad, a.dimRoundingMode),
+  MaxPoolGrad: (args) => (heapMaxPoolGrad(args as any) as unknown as tf.Tensor) ?? maxPoolGrad(args.inputs.dy, args.inputs.input, args.attrs.filterSize, args.attrs.strides, args.attrs.pad, args.attrs.dimRoundingMode),
   ResizeNearestNeighborGrad: ({ inputs: { images, dy }, attrs: a }) => resizeNearestGrad(images, dy, !!a.alignCorners, !!a.halfPixelCenters),
   UnsortedSegmentSum: ({ inputs: { x, segmentIds }, attrs: a }) => unsortedSegmentSum(x, segmentIds, a.numSegments),
 };
@@ -55,7 +58,7 @@ const COPY_KERNELS: Record<string, (stock: Stock) => Stock> = {
 const REDUCE_KERNELS = ['Mean', 'Sum'] as const;
 
 /** Kernels yolomods registers (or replaces) on the wasm backend for training. */
-export const WASM_TRAINING_KERNELS: readonly string[] = [...Object.keys(KERNELS), 'GatherV2', ...Object.keys(COPY_KERNELS), ...REDUCE_KERNELS, ...Object.values(OPTIMIZER_KERNELS)];
+export const WASM_TRAINING_KERNELS: readonly string[] = [...Object.keys(KERNELS), 'GatherV2', ...Object.keys(COPY_KERNELS), ...REDUCE_KERNELS, ...Object.values(OPTIMIZER_KERNELS), ...Object.values(NORM_KERNELS)];
 
 /**
  * cpu kernels yolomods replaces: tfjs-cpu's ResizeNearestNeighborGrad reads `dy` at the wrong batch offset for
@@ -78,7 +81,7 @@ let registered = false;
  * backprops, UnsortedSegmentSum) and replaces wasm kernels that give wrong results (MaxPoolGrad,
  * ResizeNearestNeighborGrad at batch ≥ 2, GatherV2 with batchDims) and slow data-movement kernels
  * (Identity, Cast, Slice, SplitV, Concat, Transpose); on wasm and cpu, Mean and Sum over non-innermost axes; also
- * fixes cpu's nearest-resize gradient; registers one-pass AdamW and SGD updates on wasm. Idempotent; core calls it on import.
+ * fixes cpu's nearest-resize gradient; registers one-pass AdamW and SGD updates, train-mode BatchNorm and SiLU's gradient on wasm. Idempotent; core calls it on import.
  */
 export function registerWasmKernels(): void {
   if (registered) return;
@@ -95,6 +98,9 @@ export function registerWasmKernels(): void {
   replaceKernel('ResizeNearestNeighborGrad', 'cpu', () => KERNELS.ResizeNearestNeighborGrad as Stock);
   tf.registerKernel({ kernelName: OPTIMIZER_KERNELS.adamw, backendName: 'wasm', kernelFunc: adamwKernel as unknown as tf.KernelFunc });
   tf.registerKernel({ kernelName: OPTIMIZER_KERNELS.sgd, backendName: 'wasm', kernelFunc: sgdKernel as unknown as tf.KernelFunc });
+  tf.registerKernel({ kernelName: NORM_KERNELS.bnForward, backendName: 'wasm', kernelFunc: batchNormTrainKernel as unknown as tf.KernelFunc });
+  tf.registerKernel({ kernelName: NORM_KERNELS.bnBackward, backendName: 'wasm', kernelFunc: batchNormGradKernel as unknown as tf.KernelFunc });
+  tf.registerKernel({ kernelName: NORM_KERNELS.siluGrad, backendName: 'wasm', kernelFunc: siluGradKernel as unknown as tf.KernelFunc });
   // The stock GatherV2 still serves batchDims = 0.
   replaceKernel('GatherV2', 'wasm', (stock) => (args: Args) => {
     const { x, indices } = args.inputs;

@@ -16,7 +16,8 @@ export function maxPoolGrad(dy: tf.Tensor4D, x: tf.Tensor4D, filterSize: number 
   const pl = ci.padInfo.left;
   if (dy.shape[1] !== oh || dy.shape[2] !== ow) throw new Error(`MaxPoolGrad: dy is [${dy.shape.join(', ')}] but the pool's output is ${oh}x${ow}`);
   // A direct loop over the windows: as tensor ops this takes kh·kw rounds of five elementwise kernels, each
-  // dominated by wasm's per-op cost (112 ms for SPPF's 5x5 pool at 10x10x128, batch 8, against 2 ms here).
+  // dominated by wasm's per-op cost (112 ms for SPPF's 5x5 pool at 10x10x128, batch 8, against ~12 ms here;
+  // layer-kernels.wat's version, used where it loads, ~2.5 ms).
   const xv = x.dataSync() as Float32Array;
   const gv = dy.dataSync() as Float32Array;
   const dx = new Float32Array(n * h * w * c);
