@@ -46,7 +46,7 @@ function run(job) {
 function torchStep() {
   for (const py of ['python3', '/usr/bin/python3']) {
     if (spawnSync(py, ['-c', 'import torch'], { stdio: 'ignore' }).status !== 0) continue;
-    const t = spawnSync(py, [torchRef, '--json', '--threads', String(cores)], { encoding: 'utf8', timeout: 30 * 60_000 });
+    const t = spawnSync(py, [torchRef, '--json', '--threads', String(cores), '--only', 'train320'], { encoding: 'utf8', timeout: 30 * 60_000 });
     const last = t.stdout?.trim().split('\n').pop();
     return t.status === 0 && last?.startsWith('{') ? JSON.parse(last) : null;
   }
