@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,6 +24,22 @@ describe('datasets', () => {
     }
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('generateSynthetic into a folder it filled before replaces that set: no stale pictures join, other files stay', async () => {
+    const d = mkdtempSync(path.join(tmpdir(), 'yolomods-regen-'));
+    try {
+      await generateSynthetic({ dir: d, train: 5, val: 3, imgsz: 32, classes: 2, seed: 1 });
+      writeFileSync(path.join(d, 'images', 'train', 'mine.png'), 'user file');
+      await generateSynthetic({ dir: d, train: 3, val: 1, imgsz: 32, classes: 2, seed: 2 });
+      const list = (kind: string, split: string) => readdirSync(path.join(d, kind, split)).sort();
+      expect(list('images', 'train')).toEqual(['mine.png', 'train_00000.png', 'train_00001.png', 'train_00002.png']);
+      expect(list('labels', 'train')).toEqual(['train_00000.txt', 'train_00001.txt', 'train_00002.txt']);
+      expect(list('images', 'val')).toEqual(['val_00000.png']);
+      expect(list('labels', 'val')).toEqual(['val_00000.txt']);
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
 
   it('reports each corrupt image/label once in ultralytics words, skips it, and caches the check', async () => {
     const info = loadDataset(yamlFile);

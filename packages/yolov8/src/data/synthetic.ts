@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import yaml from 'js-yaml';
@@ -119,9 +119,22 @@ export function renderSyntheticImage(imgsz: number, rng: Rng, opts: Required<Omi
 }
 
 /**
+ * Deletes files this generator named (`<split>_NNNNN<ext>`) from an earlier, larger run into the same
+ * folder: they would silently join the dataset. Other files are left alone.
+ */
+function removeStale(dir: string, split: string, count: number, ext: string): void {
+  const ours = new RegExp(`^${split}_(\\d{5})\\${ext}$`);
+  for (const f of readdirSync(dir)) {
+    const m = ours.exec(f);
+    if (m && Number(m[1]) >= count) rmSync(path.join(dir, f));
+  }
+}
+
+/**
  * Writes a seeded synthetic detection dataset in the ultralytics layout: `images/{train,val}/*.png`,
  * `labels/{train,val}/*.txt` and `data.yaml`. Later shapes may overlap earlier ones (the label keeps
- * the full box, as with occlusion). Returns the YAML path.
+ * the full box, as with occlusion). Regenerating into the same folder replaces the previous set (its
+ * own files beyond the new counts are removed). Returns the YAML path.
  */
 export async function generateSynthetic(options: SyntheticOptions): Promise<string> {
   const o = { train: 200, val: 50, imgsz: 128, classes: 4, objects: [1, 4] as [number, number], size: [0.15, 0.5] as [number, number], seed: 0, noise: 24, ...options };
@@ -138,6 +151,8 @@ export async function generateSynthetic(options: SyntheticOptions): Promise<stri
       await sharp(data, { raw: { width: o.imgsz, height: o.imgsz, channels: 3 } }).png().toFile(path.join(imDir, `${name}.png`));
       writeFileSync(path.join(lbDir, `${name}.txt`), labels.join('\n') + (labels.length ? '\n' : ''));
     }
+    removeStale(imDir, split, count, '.png');
+    removeStale(lbDir, split, count, '.txt');
   }
   const file = path.join(o.dir, 'data.yaml');
   const names = Object.fromEntries(SHAPES.slice(0, o.classes).map((n, i) => [i, n]));
