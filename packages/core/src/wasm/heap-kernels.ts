@@ -54,3 +54,10 @@ export function heapKernels(wasmModule: unknown): HeapKernels | null {
   }
   return copy;
 }
+
+/** heapKernels for a kernel that runs only after its op checked the module loaded; throws naming the kernel otherwise. */
+export function requireHeapKernels(wasmModule: unknown, kernelName: string): HeapKernels {
+  const k = heapKernels(wasmModule);
+  if (!k) throw new Error(`${kernelName} on wasm: heap-kernels.wat / layer-kernels.wat did not load`);
+  return k;
+}

@@ -1,16 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
-import { heapKernels } from './heap-kernels';
+import { requireHeapKernels } from './heap-kernels';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type WasmModule = { _malloc(bytes: number): number; _free(ptr: number): void };
 type WasmBackend = { makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo; getMemoryOffset(dataId: object): number; wasm: WasmModule };
 type Args = { inputs: Record<string, tf.TensorInfo>; attrs: Record<string, any>; backend: WasmBackend };
 
-function kernels(backend: WasmBackend) {
-  const k = heapKernels(backend.wasm);
-  if (!k) throw new Error('wasm BatchNorm/SiLU kernel: heap-kernels.wat is not loaded');
-  return k;
-}
 
 /** Runs `f` with `floats` floats of scratch on tfjs-wasm's heap. */
 function withScratch<T>(backend: WasmBackend, floats: number, f: (ptr: number) => T): T {
@@ -24,7 +19,7 @@ function withScratch<T>(backend: WasmBackend, floats: number, f: (ptr: number) =
 
 /** Train-mode BatchNorm forward: `[y, mean, variance]` (channels last, float32). */
 export function batchNormTrainKernel({ inputs: { x, gamma, beta }, attrs, backend }: Args): tf.TensorInfo[] {
-  const k = kernels(backend);
+  const k = requireHeapKernels(backend.wasm, 'YolomodsBatchNormTrain');
   const c = x!.shape.at(-1)!;
   const rows = tf.util.sizeFromShape(x!.shape) / c;
   const outs = [backend.makeOutput(x!.shape, 'float32'), backend.makeOutput([c], 'float32'), backend.makeOutput([c], 'float32')];
@@ -35,7 +30,7 @@ export function batchNormTrainKernel({ inputs: { x, gamma, beta }, attrs, backen
 
 /** Train-mode BatchNorm backward: `[dx, dgamma, dbeta]`. */
 export function batchNormGradKernel({ inputs: { dy, x, mean, variance, gamma }, attrs, backend }: Args): tf.TensorInfo[] {
-  const k = kernels(backend);
+  const k = requireHeapKernels(backend.wasm, 'YolomodsBatchNormGrad');
   const c = x!.shape.at(-1)!;
   const rows = tf.util.sizeFromShape(x!.shape) / c;
   const outs = [backend.makeOutput(x!.shape, 'float32'), backend.makeOutput([c], 'float32'), backend.makeOutput([c], 'float32')];
@@ -48,7 +43,7 @@ export function batchNormGradKernel({ inputs: { dy, x, mean, variance, gamma }, 
 
 /** SiLU's gradient from the saved σ(x) and y. */
 export function siluGradKernel({ inputs: { dy, s, y }, backend }: Args): tf.TensorInfo {
-  const k = kernels(backend);
+  const k = requireHeapKernels(backend.wasm, 'YolomodsSiluGrad');
   const out = backend.makeOutput(dy!.shape, 'float32');
   const at = (t: tf.TensorInfo) => backend.getMemoryOffset(t.dataId);
   k.siluGrad(at(dy!), at(s!), at(y!), at(out), tf.util.sizeFromShape(dy!.shape));

@@ -1,21 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
 import { adamwScalars, type AdamWSettings, type SgdSettings } from '../ops/optim';
-import { heapKernels } from './heap-kernels';
+import { requireHeapKernels } from './heap-kernels';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type WasmBackend = { makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo; getMemoryOffset(dataId: object): number; wasm?: unknown };
 type Args = { inputs: Record<string, tf.TensorInfo>; attrs: Record<string, any>; backend: WasmBackend };
 
-/** heap-kernels.wat, which adamwUpdate / sgdUpdate check before they run these kernels. */
-function kernels(backend: WasmBackend) {
-  const k = heapKernels(backend.wasm);
-  if (!k) throw new Error('wasm optimiser kernel: heap-kernels.wat is not loaded');
-  return k;
-}
 
 /** AdamW in one pass of heap-kernels.wat (float32 inputs of one size). */
 export function adamwKernel({ inputs: { param, grad, m, v }, attrs, backend }: Args): tf.TensorInfo[] {
-  const k = kernels(backend);
+  const k = requireHeapKernels(backend.wasm, 'YolomodsAdamW');
   const h = attrs as AdamWSettings;
   const s = adamwScalars(h);
   const outs = [param!, m!, v!].map((t) => backend.makeOutput(t.shape, 'float32'));
@@ -26,7 +20,7 @@ export function adamwKernel({ inputs: { param, grad, m, v }, attrs, backend }: A
 
 /** Nesterov SGD in one pass of heap-kernels.wat (float32 inputs of one size). */
 export function sgdKernel({ inputs: { param, grad, buffer }, attrs, backend }: Args): tf.TensorInfo[] {
-  const k = kernels(backend);
+  const k = requireHeapKernels(backend.wasm, 'YolomodsSGD');
   const h = attrs as SgdSettings;
   const outs = [param!, buffer!].map((t) => backend.makeOutput(t.shape, 'float32'));
   const at = (t: tf.TensorInfo) => backend.getMemoryOffset(t.dataId);
