@@ -1,7 +1,7 @@
 import { tf } from '../runtime';
 import { viaHeapKernel } from './heap-kernel';
 
-/** The train-mode BatchNorm and SiLU-gradient kernels core registers on wasm (heap-kernels.wat). */
+/** The train-mode BatchNorm and SiLU-gradient kernels core registers on wasm (layer-kernels.wat). */
 export const NORM_KERNELS = { bnForward: 'YolomodsBatchNormTrain', bnBackward: 'YolomodsBatchNormGrad', siluGrad: 'YolomodsSiluGrad' } as const;
 
 /**

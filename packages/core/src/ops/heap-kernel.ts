@@ -2,7 +2,7 @@ import { tf } from '../runtime';
 import { heapKernels } from '../wasm/heap-kernels';
 
 /**
- * Runs core's wasm kernel `name` (heap-kernels.wat) when wasm is the active backend, the module loaded
+ * Runs core's wasm kernel `name` (heap-kernels.wat, layer-kernels.wat) when wasm is the active backend, the modules loaded
  * and `fits` holds; otherwise `ops()`, the same arithmetic in tf ops (every other backend).
  */
 export function viaHeapKernel<T extends tf.Tensor[]>(name: string, inputs: Record<string, tf.Tensor>, attrs: object, fits: boolean, ops: () => T): T {

@@ -6,7 +6,6 @@ type WasmModule = { _malloc(bytes: number): number; _free(ptr: number): void };
 type WasmBackend = { makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo; getMemoryOffset(dataId: object): number; wasm: WasmModule };
 type Args = { inputs: Record<string, tf.TensorInfo>; attrs: Record<string, any>; backend: WasmBackend };
 
-
 /** Runs `f` with `floats` floats of scratch on tfjs-wasm's heap. */
 function withScratch<T>(backend: WasmBackend, floats: number, f: (ptr: number) => T): T {
   const ptr = backend.wasm._malloc(floats * 4);

@@ -14,7 +14,7 @@ function geometry(x: tf.TensorInfo, attrs: Record<string, any>) {
   const ci = tf.backend_util.computePool2DInfo(x.shape as [number, number, number, number], attrs.filterSize, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
   const [n, h, w, c] = x.shape as [number, number, number, number];
   // The window's clipping packs bounds into 16 bits each.
-  const fits = ci.dilationHeight === 1 && ci.dilationWidth === 1 && h < 32768 && w < 32768;
+  const fits = h < 32768 && w < 32768;
   return { fits, dims: [n, h, w, c, ci.filterHeight, ci.filterWidth, ci.strideHeight, ci.strideWidth, ci.padInfo.top, ci.padInfo.left, ci.outHeight, ci.outWidth] as const, outShape: [n, ci.outHeight, ci.outWidth, c] };
 }
 
