@@ -20,10 +20,14 @@ function firstDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return a.length === b.length ? -1 : a.length;
 }
 
-function filled(memory: WebAssembly.Memory): Uint8Array {
+/** The heap kernels on a fresh memory from `make`, filled with a byte pattern. */
+function onFreshMemory(make: () => WebAssembly.Memory) {
+  const memory = make();
+  const kernels = heapKernels({ wasmMemory: memory });
+  expect(kernels).not.toBeNull();
   const bytes = new Uint8Array(memory.buffer);
   for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 131 + 7) & 255;
-  return bytes;
+  return { kernels: kernels!, bytes, words: new Int32Array(memory.buffer) };
 }
 
 describe('heap-kernels.wat', () => {
@@ -46,15 +50,12 @@ describe('heap-kernels.wat', () => {
       });
       fc.assert(
         fc.property(row, (c) => {
-          const memory = make();
-          const copy = heapKernels({ wasmMemory: memory });
-          expect(copy).not.toBeNull();
-          const heap = filled(memory);
+          const { kernels: copy, bytes: heap } = onFreshMemory(make);
           const expected = heap.slice();
           for (let r = 0; r < c.rows; r++) {
             for (let b = 0; b < c.bytes; b++) expected[c.dst + r * (c.bytes + c.dstGap) + b] = expected[c.src + r * (c.bytes + c.srcGap) + b]!;
           }
-          copy!.rows(c.src, c.bytes + c.srcGap, c.dst, c.bytes + c.dstGap, c.bytes, c.rows);
+          copy.rows(c.src, c.bytes + c.srcGap, c.dst, c.bytes + c.dstGap, c.bytes, c.rows);
           expect(firstDifference(heap, expected)).toBe(-1);
         }),
         { numRuns: 60 },
@@ -71,10 +72,7 @@ describe('heap-kernels.wat', () => {
       });
       fc.assert(
         fc.property(block, (c) => {
-          const memory = make();
-          const copy = heapKernels({ wasmMemory: memory })!;
-          filled(memory);
-          const words = new Int32Array(memory.buffer);
+          const { kernels: copy, words } = onFreshMemory(make);
           const [src, dst] = [0, 8000];
           const srcStride = c.cols + c.srcPad;
           const dstStride = c.rows + c.dstPad;

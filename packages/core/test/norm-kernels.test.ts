@@ -94,7 +94,7 @@ async function on<T>(backend: string, fn: () => T): Promise<T> {
 }
 
 describe('train-mode BatchNorm and SiLU gradient kernels (wasm) against tf ops (cpu)', () => {
-  it('BatchNorm: output, batch statistics and the gradients of x, γ and β are as accurate as the tf ops, for any shape', async () => {
+  it('BatchNorm: output, batch statistics and the gradients of x, γ and β match float64 on cpu (tf ops) and wasm (kernels, at least as accurate), for any shape', async () => {
     await initBackend({ backend: 'cpu', log: false });
     await initBackend({ backend: 'wasm', log: false });
     const names = ['y', 'dx', 'dγ', 'dβ', 'mean', 'variance'];
@@ -106,6 +106,8 @@ describe('train-mode BatchNorm and SiLU gradient kernels (wasm) against tf ops (
         // Against float64: within 2e-5 of the largest value, or no worse than twice the tf ops' own error
         // (a mean far above a tiny spread leaves x − μ with few significant bits in float32 either way).
         names.forEach((name, i) => {
+          // The tf-ops path (cpu here, every non-wasm backend) is itself held to the float64 values.
+          expect({ name, cpu: relDiff(cpu[i]!, exact[i]!) < 2e-3 }).toEqual({ name, cpu: true });
           const bound = Math.max(2e-5, 2 * relDiff(cpu[i]!, exact[i]!));
           expect({ name, within: relDiff(wasm[i]!, exact[i]!) <= bound }).toEqual({ name, within: true });
         });

@@ -1,5 +1,5 @@
 import { tf } from '../runtime';
-import { viaHeapKernel } from './heap-kernel';
+import { heapKernelRuns, viaHeapKernel } from './heap-kernel';
 
 /** The train-mode BatchNorm and SiLU-gradient kernels core registers on wasm (layer-kernels.wat). */
 export const NORM_KERNELS = { bnForward: 'YolomodsBatchNormTrain', bnBackward: 'YolomodsBatchNormGrad', siluGrad: 'YolomodsSiluGrad' } as const;
@@ -18,24 +18,27 @@ function fits(...ts: tf.Tensor[]): boolean {
   return ts.every((t) => t.dtype === 'float32') && ts[0]!.size > 0;
 }
 
-/** `[y, mean, variance]` of train-mode BN in tf ops (biased variance). */
+/** x − μ per channel: x·1 + (−μ) is x − μ exactly. */
+function centred(x: tf.Tensor4D, mean: tf.Tensor): tf.Tensor4D {
+  return channelAffine(x, tf.onesLike(mean), tf.neg(mean));
+}
+
+/** `[y, mean, variance, x − μ]` of train-mode BN in tf ops (biased variance). */
 function forwardOps(x: tf.Tensor4D, gamma: tf.Tensor, beta: tf.Tensor, eps: number): tf.Tensor[] {
   const c = x.shape[3];
   const k = x.size / c;
   const mean = tf.mean(tf.reshape(x, [k, c]), 0);
-  // x·1 + (−μ) is x − μ exactly.
-  const xc = channelAffine(x, tf.onesLike(mean), tf.neg(mean));
+  const xc = centred(x, mean);
   const variance = tf.mean(tf.square(tf.reshape(xc, [k, c])), 0);
   const inv = tf.rsqrt(tf.add(variance, eps));
-  return [channelAffine(xc, tf.mul(inv, gamma), beta), mean, variance];
+  return [channelAffine(xc, tf.mul(inv, gamma), beta), mean, variance, xc];
 }
 
-/** `[dx, dgamma, dbeta]` of train-mode BN in tf ops: dx = inv·γ·(dy − mean(dy) − x̂·mean(dy·x̂)). */
-function backwardOps(dy: tf.Tensor4D, x: tf.Tensor4D, mean: tf.Tensor, variance: tf.Tensor, gamma: tf.Tensor, eps: number): tf.Tensor[] {
-  const c = x.shape[3];
-  const k = x.size / c;
+/** `[dx, dgamma, dbeta]` of train-mode BN in tf ops from x − μ: dx = inv·γ·(dy − mean(dy) − x̂·mean(dy·x̂)). */
+function backwardOps(dy: tf.Tensor4D, xc: tf.Tensor4D, variance: tf.Tensor, gamma: tf.Tensor, eps: number): tf.Tensor[] {
+  const c = xc.shape[3];
+  const k = xc.size / c;
   const inv = tf.rsqrt(tf.add(variance, eps));
-  const xc = channelAffine(x, tf.onesLike(mean), tf.neg(mean));
   const dy2 = tf.reshape(dy, [k, c]);
   const meanDy = tf.mean(dy2, 0);
   // mean(dy·x̂) = inv·mean(dy·xc).
@@ -57,15 +60,20 @@ function backwardOps(dy: tf.Tensor4D, x: tf.Tensor4D, mean: tf.Tensor, variance:
 export function batchNormTrain(x: tf.Tensor4D, gamma: tf.Tensor, beta: tf.Tensor, eps: number, onStats?: (mean: tf.Tensor, variance: tf.Tensor) => void): tf.Tensor4D {
   const bn = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [xIn, g, b, save] = args as [tf.Tensor4D, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
-    const [y, mean, variance] = viaHeapKernel(NORM_KERNELS.bnForward, { x: xIn, gamma: g, beta: b }, { eps }, fits(xIn, g, b), () => forwardOps(xIn, g, b, eps));
+    // The wasm kernels keep x and recompute x − μ as they read it; the tf ops keep x − μ, which they made anyway.
+    const onHeap = heapKernelRuns(NORM_KERNELS.bnForward, fits(xIn, g, b));
+    const [y, mean, variance, xc] = onHeap
+      ? (tf.engine().runKernel(NORM_KERNELS.bnForward, { x: xIn, gamma: g, beta: b }, { eps }) as tf.Tensor[])
+      : forwardOps(xIn, g, b, eps);
     onStats?.(mean!, variance!);
-    save([xIn, mean!, variance!, g]);
+    save([onHeap ? xIn : xc!, mean!, variance!, g]);
     return {
       value: y as tf.Tensor4D,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [xs, m, v, gs] = saved as [tf.Tensor4D, tf.Tensor, tf.Tensor, tf.Tensor];
+        if (!onHeap) return backwardOps(dy as tf.Tensor4D, xs, v, gs, eps);
         const inputs = { dy, x: xs, mean: m, variance: v, gamma: gs };
-        return viaHeapKernel(NORM_KERNELS.bnBackward, inputs, { eps }, fits(dy, xs, m, v, gs), () => backwardOps(dy as tf.Tensor4D, xs, m, v, gs, eps));
+        return viaHeapKernel(NORM_KERNELS.bnBackward, inputs, { eps }, fits(dy, xs, m, v, gs), () => backwardOps(dy as tf.Tensor4D, centred(xs, m), v, gs, eps));
       },
     };
   });
@@ -74,9 +82,7 @@ export function batchNormTrain(x: tf.Tensor4D, gamma: tf.Tensor, beta: tf.Tensor
 
 /** SiLU's gradient dy·(σ + y·(1 − σ)) from the saved σ(x) and y (one pass on wasm). */
 function siluGrad(dy: tf.Tensor, s: tf.Tensor, y: tf.Tensor): tf.Tensor {
-  const out = viaHeapKernel(NORM_KERNELS.siluGrad, { dy, s, y }, {}, fits(dy, s, y), () => [tf.mul(dy, tf.add(s, tf.mul(y, tf.sub(1, s))))]);
-  // runKernel hands back a single-output kernel's tensor itself, not a list.
-  return Array.isArray(out) ? out[0]! : (out as tf.Tensor);
+  return viaHeapKernel(NORM_KERNELS.siluGrad, { dy, s, y }, {}, fits(dy, s, y), () => [tf.mul(dy, tf.add(s, tf.mul(y, tf.sub(1, s))))])[0]!;
 }
 
 /** x·σ(x), with its gradient in one pass (wasm) or four ops where autodiff through mul and sigmoid takes eight. */
@@ -88,5 +94,3 @@ export const silu = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => 
   return { value: y, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [siluGrad(dy, saved[0]!, saved[1]!)] };
 }) as (x: tf.Tensor) => tf.Tensor;
 
-/** The tf-ops implementations (every backend but wasm; tests compare the kernels with them). */
-export const normOps = { forward: forwardOps, backward: backwardOps };
