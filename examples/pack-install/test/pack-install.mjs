@@ -2,7 +2,8 @@
 //
 // 1. `pnpm pack` @yolomods/core, @yolomods/yolov8 and @yolomods/dysample (built dist/ must exist; turbo's
 //    `test` → `^build` sees to it). pnpm pack rewrites `workspace:^` into real ranges, as `pnpm publish` does.
-// 2. Checks every tarball: dist + configs + README only — no tests, fixtures, sources, benches or source maps.
+// 2. Checks every published package's tarball: dist + configs + README only — no tests, fixtures, weights
+//    (the COCO weights in fixtures/real are AGPL-3.0), sources, benches or source maps.
 // 3. Installs only those three tarballs into a fresh npm project under os.tmpdir(), third-party deps from
 //    the npm registry (npm's cache first), and runs checks there in a separate `node` process:
 //    yolov8n-DySample.yaml builds (plugin discovered in the project's node_modules) and predicts on an
@@ -22,7 +23,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
+// Installed and used in the fresh project; every published package is packed and its contents checked.
 const PACKAGES = ['core', 'yolov8', 'dysample'];
+const PUBLISHED = readdirSync(path.join(root, 'packages')).filter((p) => {
+  const f = path.join(root, 'packages', p, 'package.json');
+  return existsSync(f) && !JSON.parse(readFileSync(f, 'utf8')).private;
+});
 const t0 = Date.now();
 const step = (msg) => console.log(`[pack-install ${((Date.now() - t0) / 1000).toFixed(1)}s] ${msg}`);
 
@@ -46,7 +52,7 @@ function main() {
   try {
     // --- 1. pack ---
     const tarballs = {};
-    for (const p of PACKAGES) {
+    for (const p of PUBLISHED) {
       const dir = path.join(root, 'packages', p);
       assert(existsSync(path.join(dir, 'dist', 'index.js')), `packages/${p}/dist is missing: build first (turbo run build)`);
       const before = new Set(readdirSync(tarDir));
@@ -64,6 +70,8 @@ function main() {
       [/\.(test|spec|bench)\.[cm]?[jt]s$/, 'a test file'],
       [/(^|\/)(tsconfig[^/]*\.json|tsup\.config\.[cm]?[jt]s|vitest\.config\.[cm]?[jt]s|\.changeset)/, 'build configuration'],
       [/\.tgz$/, 'a tarball'],
+      // The COCO weights in fixtures/real are AGPL-3.0 (fixtures/real/README.md): no weight file may ship.
+      [/\.(safetensors|pt|pth|onnx|bin)$/, 'model weights'],
     ];
     for (const [p, tgz] of Object.entries(tarballs)) {
       const files = run('tar', ['-tzf', tgz]).split('\n').filter(Boolean).map((f) => f.replace(/^package\//, ''));
