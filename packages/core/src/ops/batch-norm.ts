@@ -1,8 +1,7 @@
 import { tf } from '../runtime';
 import { heapKernelRuns, viaHeapKernel } from './heap-kernel';
+import { NORM_KERNELS } from '../wasm/kernel-names';
 
-/** The train-mode BatchNorm and SiLU-gradient kernels core registers on wasm (layer-kernels.wat). */
-export const NORM_KERNELS = { bnForward: 'YolomodsBatchNormTrain', bnBackward: 'YolomodsBatchNormGrad', siluGrad: 'YolomodsSiluGrad' } as const;
 
 /**
  * x·scale + shift per channel as a 1x1 depth-wise convolution with bias: one pass over x where a

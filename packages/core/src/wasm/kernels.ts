@@ -5,8 +5,7 @@ import { fastConcat, fastSlice, fastSplitV, fastTranspose, sharedIdentity } from
 import { batchedGather, unsortedSegmentSum } from './gather';
 import { blockReduce } from './reduce-kernels';
 import { adamwKernel, sgdKernel } from './optim-kernels';
-import { OPTIMIZER_KERNELS } from '../ops/optim';
-import { NORM_KERNELS } from '../ops/batch-norm';
+import { NORM_KERNELS, OPTIMIZER_KERNELS } from './kernel-names';
 import { batchNormGradKernel, batchNormTrainKernel, siluGradKernel } from './norm-kernels';
 import { maxPoolGrad, resizeNearestGrad } from './pool-grads';
 import { heapMaxPoolGrad } from './pool-kernels';

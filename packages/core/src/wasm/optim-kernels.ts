@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { adamwScalars, type AdamWSettings, type SgdSettings } from '../ops/optim';
+import { adamwScalars, type AdamWSettings, type SgdSettings } from '../ops/optim-settings';
 import { requireHeapKernels } from './heap-kernels';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
