@@ -1,21 +1,20 @@
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   loadConfig,
   parseModel,
-  parseSafetensors,
   providerOf,
   registry as sharedRegistry,
   type DetectionModel,
   type ModelConfig,
   type Plugin,
   type Registry,
-  type TensorMap,
 } from '@yolomods/core';
 import { discoverPlugins, usePlugins } from './plugins';
-import { loadPt } from './weights/pt';
-import { splitCheckpoint, type CheckpointMeta } from './train/checkpoint';
+import { readWeights } from './weights/read';
+import { resolveWeights } from './weights/download';
+import { transferWeights, type TransferReport } from './weights/transfer';
 
 /** This package's bundled YAMLs (`yolov8.yaml`), from the ESM or the CJS build alike. */
 export const configsDir: string =
@@ -29,7 +28,7 @@ export interface YoloCreateOptions {
   scale?: string;
   /** Number of classes (default: the weights', else the YAML's). */
   nc?: number;
-  /** `.safetensors` (PyTorch keys) or ultralytics `.pt`: a path or the file's bytes. */
+  /** `.safetensors` (PyTorch keys) or ultralytics `.pt`: a path, a release name such as `yolov8n.pt` (downloaded once into the cache), or the file's bytes. */
   weights?: string | Uint8Array;
   /** Plugin objects to register in addition to the installed ones. */
   plugins?: Plugin[];
@@ -87,30 +86,16 @@ function resolveModel(spec: string | ModelConfig, scale: string | undefined, dir
   return { cfg, scale: scale ?? guessModelScale(base) };
 }
 
-interface LoadedWeights {
-  stateDict: TensorMap;
-  yaml?: ModelConfig;
-  names?: string[];
-  nc?: number;
-}
-
-function readWeights(w: string | Uint8Array): LoadedWeights {
-  const name = typeof w === 'string' ? w : '<weights buffer>';
-  if (typeof w === 'string' && !existsSync(w)) throw new Error(`weights file not found: ${w}`);
-  const bytes = typeof w === 'string' ? readFileSync(w) : w;
-  const isZip = bytes[0] === 0x50 && bytes[1] === 0x4b;
-  if (isZip || (typeof w === 'string' && /\.pt$/i.test(w))) {
-    const ck = loadPt(bytes, { source: name });
-    return { stateDict: ck.stateDict, yaml: ck.yaml, names: ck.names, nc: ck.nc };
-  }
-  const { tensors, metadata } = parseSafetensors(bytes, name);
-  if (metadata.yolomods) {
-    const meta = JSON.parse(metadata.yolomods) as CheckpointMeta;
-    return { stateDict: splitCheckpoint(tensors).ema, yaml: meta.model.yaml, names: meta.model.names, nc: meta.model.yaml.nc as number };
-  }
-  const yaml = metadata.yaml ? (JSON.parse(metadata.yaml) as ModelConfig) : undefined;
-  const names = metadata.names ? (JSON.parse(metadata.names) as string[]) : undefined;
-  return { stateDict: tensors, yaml, names, nc: names?.length ?? (yaml?.nc as number | undefined) };
+/**
+ * Copies the tensors of a weights file that fit into `model` (layers matched by structure, see
+ * {@link transferWeights}); a bare name such as `yolov8n.pt` is downloaded first. Logs ultralytics'
+ * `Transferred N/M items` line and the layers left at their initialisation.
+ */
+export async function loadPretrained(model: DetectionModel, weights: string | Uint8Array, log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<TransferReport> {
+  const w = readWeights(typeof weights === 'string' ? await resolveWeights(weights, { log }) : weights);
+  const report = transferWeights(model, w);
+  for (const l of report.lines) log(l);
+  return report;
 }
 
 /**
@@ -123,7 +108,7 @@ export async function createModel(opts: YoloCreateOptions = {}): Promise<Detecti
   const registry = opts.registry ?? sharedRegistry;
   const installed = opts.discover === false ? [] : await discoverPlugins(opts.cwd);
   usePlugins(opts.plugins ?? [], registry);
-  const w = opts.weights === undefined ? undefined : readWeights(opts.weights);
+  const w = opts.weights === undefined ? undefined : readWeights(typeof opts.weights === 'string' ? await resolveWeights(opts.weights) : opts.weights);
   const dirs = [configsDir, ...installed.flatMap((p) => (p.configsDir ? [p.configsDir] : []))];
   let cfg: ModelConfig;
   let scale = opts.scale;

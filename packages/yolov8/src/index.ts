@@ -6,6 +6,10 @@ export { predict, expandSources, type PredictOptions, type Source } from './pred
 export { Results, type Boxes, type Speed, type DetectionJson, type SamplingPoints } from './results';
 export { decodeImage, letterbox, scaleBoxes, type RgbImage, type Letterboxed } from './image';
 export { loadPt, type PtCheckpoint } from './weights/pt';
+export { loadPretrained } from './build';
+export { transferWeights, alignLayers, layerRows, type TransferReport, type LayerRow } from './weights/transfer';
+export { readWeights, type LoadedWeights } from './weights/read';
+export { resolveWeights, weightsCacheDir, DEFAULT_ASSETS_URL, type ResolveWeightsOptions } from './weights/download';
 export { compare, compareMarkdown, compareCsv, compareSvg, type CompareOptions, type CompareRow } from './compare';
 
 // --- training and validation (loss, metrics, data, trainer) ---

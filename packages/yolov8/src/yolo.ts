@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { exportOnnx, writeSafetensors, type DetectionModel, type ModelInfo } from '@yolomods/core';
-import { createModel, type YoloCreateOptions } from './build';
+import { createModel, loadPretrained, type YoloCreateOptions } from './build';
+import type { TransferReport } from './weights/transfer';
 import { train, type TrainOptions, type TrainResult } from './train/trainer';
 import { val, type ValOptions } from './train/commands';
 import type { ValidateResult } from './train/validator';
@@ -38,6 +39,16 @@ export class YOLO {
   /** Builds a detector (installed plugins discovered first); see {@link createModel}. */
   static async create(opts: YoloCreateOptions = {}): Promise<YOLO> {
     return new YOLO(await createModel(opts));
+  }
+
+  /**
+   * ultralytics `model.load(weights)`: copies every tensor of a `.safetensors` / `.pt` (a path, bytes,
+   * or a release name such as `yolov8n.pt`, downloaded once) whose key and shape fit, layers matched
+   * by structure so a variant with an inserted or replaced block still gets the rest; logs
+   * `Transferred N/M items` and the layers left at their initialisation.
+   */
+  load(weights: string | Uint8Array, opts: { log?: (line: string) => void } = {}): Promise<TransferReport> {
+    return loadPretrained(this.current, weights, opts.log);
   }
 
   /** Detects objects; see {@link PredictOptions}. One {@link Results} per image. */

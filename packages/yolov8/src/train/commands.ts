@@ -1,5 +1,8 @@
 import type { DetectionModel } from '@yolomods/core';
 import { createModel } from '../build';
+import { readWeights } from '../weights/read';
+import { resolveWeights } from '../weights/download';
+import { transferWeights } from '../weights/transfer';
 import { DetectionLoss } from '../loss/index';
 import { YoloDataset, loadDataset } from '../data/index';
 import { parseArgs } from './hyp';
@@ -7,16 +10,22 @@ import { train, type TrainResult } from './trainer';
 import { validate, type ValidateResult } from './validator';
 
 /**
- * Resolves `model=` for training and validation: a YAML path, a bundled name (ours or an installed
- * plugin's, scale letter from the name as ultralytics), `.pt` or a yolomods checkpoint (weights loaded).
- * The model gets the dataset's class count; a weights file with another count is an error.
+ * Resolves `model=` for training: a YAML path or a bundled name (ours or an installed plugin's, scale
+ * letter from the name as ultralytics) builds a fresh network; a weights file (`.pt`, a yolomods
+ * `.safetensors`, or a release name such as `yolov8n.pt`, downloaded once) rebuilds its own YAML for
+ * the dataset's `nc` and starts from its weights as ultralytics does (`Transferred N/M items`; the
+ * head's class convs are skipped when `nc` differs).
  */
-export async function buildModel(spec: string, nc: number): Promise<DetectionModel> {
-  const isWeights = /\.(safetensors|pt)$/i.test(spec);
-  const model = await createModel(isWeights ? { weights: spec } : { model: spec, nc });
-  if (model.nc !== nc) {
+export async function buildModel(spec: string, nc: number, log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<DetectionModel> {
+  if (!/\.(safetensors|pt)$/i.test(spec)) return createModel({ model: spec, nc });
+  const w = readWeights(await resolveWeights(spec, { log }));
+  if (!w.yaml) throw new Error(`${spec}: the weights carry no model YAML to rebuild; train a YAML from them instead: model=<yaml> pretrained=${spec}`);
+  const model = await createModel({ model: w.yaml, nc });
+  try {
+    for (const l of transferWeights(model, w).lines) log(l);
+  } catch (e) {
     model.dispose();
-    throw new Error(`${spec}: model has nc=${model.nc}, dataset has ${nc}`);
+    throw e;
   }
   return model;
 }

@@ -22,6 +22,14 @@ export interface TrainArgs {
   close_mosaic: number;
   /** false, true (latest last.safetensors under project) or a checkpoint path. */
   resume: boolean | string;
+  /**
+   * Start from pretrained weights: a weights file (or a release name such as `yolov8n.pt`) whose
+   * fitting tensors are copied into the `model=` YAML's network; `true`/`false` as ultralytics (a
+   * checkpoint given as `model=` starts from its weights either way; a YAML alone starts from scratch).
+   */
+  pretrained: boolean | string;
+  /** Freeze the first N layers (`model.0.` … `model.N-1.`) or the listed layer indices; `.dfl` is always frozen. */
+  freeze: number | number[] | null;
   fraction: number;
   val: boolean;
   conf: number;
@@ -80,6 +88,8 @@ export const DEFAULT_ARGS: TrainArgs = {
   cos_lr: false,
   close_mosaic: 10,
   resume: false,
+  pretrained: true,
+  freeze: null,
   fraction: 1.0,
   val: true,
   conf: 0.001,
@@ -113,6 +123,20 @@ export const DEFAULT_ARGS: TrainArgs = {
   workers: 8,
 };
 
+/** `freeze=` as ultralytics reads it: `None`, a count `10`, or a list `[0,1,2]` (also `0,1,2`). */
+function parseFreeze(v: string): number | number[] | null {
+  const t = v.trim();
+  if (t === '' || t === 'None' || t === 'null') return null;
+  const list = /^\[(.*)\]$/.exec(t)?.[1] ?? (t.includes(',') ? t : null);
+  const num = (x: string) => {
+    const n = Number(x.trim());
+    if (x.trim() === '' || !Number.isInteger(n) || n < 0) throw new Error(`argument freeze=${v}: '${x.trim()}' is not a layer index (use freeze=N or freeze=[0,1,2])`);
+    return n;
+  };
+  if (list !== null) return list.trim() === '' ? [] : list.split(',').map(num);
+  return num(t);
+}
+
 /** Parses CLI `key=value` strings into typed {@link TrainArgs} (unknown keys are an error naming them). */
 export function parseArgs(raw: Record<string, string | number | boolean>, base: TrainArgs = DEFAULT_ARGS): TrainArgs {
   const out: Record<string, unknown> = { ...base };
@@ -124,7 +148,8 @@ export function parseArgs(raw: Record<string, string | number | boolean>, base: 
     }
     const def = (DEFAULT_ARGS as unknown as Record<string, unknown>)[k];
     if (typeof v !== 'string') out[k] = v;
-    else if (k === 'resume') out[k] = v === 'true' || v === 'True' ? true : v === 'false' || v === 'False' || v === '' ? false : v;
+    else if (k === 'resume' || k === 'pretrained') out[k] = v === 'true' || v === 'True' ? true : v === 'false' || v === 'False' || v === '' ? false : v;
+    else if (k === 'freeze') out[k] = parseFreeze(v);
     else if (typeof def === 'number') {
       const n = Number(v);
       if (!Number.isFinite(n)) throw new Error(`argument ${k}=${v}: expected a number`);
@@ -138,6 +163,12 @@ export function parseArgs(raw: Record<string, string | number | boolean>, base: 
   const a = out as unknown as TrainArgs;
   for (const k of ['epochs', 'batch', 'imgsz'] as const) if (!(Number.isInteger(a[k]) && a[k] > 0)) throw new Error(`argument ${k}=${a[k]}: expected a positive integer`);
   if (a.imgsz % 32) throw new Error(`argument imgsz=${a.imgsz}: must be a multiple of the max stride 32`);
+  // ultralytics matches the optimizer name case-insensitively (optimizer=adamw).
+  a.optimizer = ['auto', 'SGD', 'AdamW'].find((o) => o.toLowerCase() === String(a.optimizer).toLowerCase()) ?? a.optimizer;
   if (!['auto', 'SGD', 'AdamW'].includes(a.optimizer)) throw new Error(`argument optimizer=${a.optimizer}: choose auto, SGD or AdamW`);
+  const f = a.freeze;
+  const badFreeze = f !== null && (Array.isArray(f) ? !f.every((i) => Number.isInteger(i) && i >= 0) : !(Number.isInteger(f) && f >= 0));
+  if (badFreeze) throw new Error(`argument freeze=${JSON.stringify(f)}: expected a layer count N or a list of layer indices such as [0,1,2]`);
+  if (typeof a.pretrained !== 'boolean' && typeof a.pretrained !== 'string') throw new Error(`argument pretrained=${String(a.pretrained)}: expected true, false or a weights file`);
   return a;
 }

@@ -2,7 +2,7 @@ export { train, incrementPath, type TrainOptions, type TrainResult, type TrainCo
 export { val, trainCommand, buildModel, type ValOptions } from './commands';
 export { validate, type ValidateOptions, type ValidateResult } from './validator';
 export { DEFAULT_ARGS, parseArgs, type TrainArgs } from './hyp';
-export { Optimizer, resolveOptimizer, type ParamGroup } from './optimizer';
+export { Optimizer, freezeLayers, resolveOptimizer, type ParamGroup } from './optimizer';
 export { ModelEMA } from './ema';
 export { saveCheckpoint, loadCheckpoint, splitCheckpoint, type CheckpointMeta } from './checkpoint';
 export { appendResults, readResults, plotResults, resultsSvg, RESULT_KEYS } from './results';

@@ -1,4 +1,4 @@
-import { BatchNorm2d, adamwUpdate, sgdUpdate, tf, type DetectionModel, type HostTensor } from '@yolomods/core';
+import { BatchNorm2d, LayerNorm, adamwUpdate, sgdUpdate, tf, type DetectionModel, type HostTensor, type Module } from '@yolomods/core';
 
 /** One parameter the optimiser updates. */
 interface Slot {
@@ -28,6 +28,32 @@ export function resolveOptimizer(name: string, lr0: number, momentum: number, nc
 }
 
 /**
+ * ultralytics' layer freezing (`BaseTrainer._setup_train`): parameters whose key contains
+ * `model.<i>.` for i in 0..N-1 (a count) or in the list, or `.dfl`, stop taking gradients; every
+ * other parameter takes them again. Returns the frozen keys; a model left with nothing to train is an error.
+ */
+export function freezeLayers(model: DetectionModel, freeze: number | number[] | null | undefined, log: (line: string) => void = () => {}): string[] {
+  const list = Array.isArray(freeze) ? freeze : typeof freeze === 'number' ? Array.from({ length: freeze }, (_, i) => i) : [];
+  const names = [...list.map((i) => `model.${i}.`), '.dfl'];
+  const frozen: string[] = [];
+  for (const [k, e] of model.namedEntries()) {
+    if (e.buffer) continue;
+    const freezeIt = names.some((x) => k.includes(x));
+    if (freezeIt) {
+      if (list.length) log(`Freezing layer '${k}'`);
+      frozen.push(k);
+    } else if (!e.trainable) log(`WARNING setting 'requires_grad=True' for frozen layer '${k}'.`);
+    e.trainable = !freezeIt;
+    e.variable.trainable = !freezeIt;
+  }
+  if (!model.trainableVariables().length) throw new Error(`freeze=${JSON.stringify(freeze)} froze the entire model with no trainable parameters left; reduce freeze or list specific layer indices`);
+  return frozen;
+}
+
+/** ultralytics' `bn` test: any torch.nn class with "Norm" in its name (BatchNorm2d, LayerNorm, GroupNorm, …). */
+const isNorm = (m: Module) => m instanceof BatchNorm2d || m instanceof LayerNorm || /Norm/.test(m.constructor.name);
+
+/**
  * SGD (nesterov) or AdamW over ultralytics' three groups: biases (no decay), weights with decay,
  * BatchNorm weights (no decay). State lives in TF.js variables and round-trips through host tensors.
  */
@@ -46,13 +72,15 @@ export class Optimizer {
     decay: number,
   ) {
     const g: Slot[][] = [[], [], []];
-    const bnWeights = new Set<tf.Variable>();
-    for (const m of model.modules()) if (m instanceof BatchNorm2d) bnWeights.add(m.weight);
+    // Parameters held directly by a norm module: ultralytics walks named_modules() with recurse=False.
+    const normParams = new Set<tf.Variable>();
+    for (const m of model.modules()) if (isNorm(m)) for (const [k, e] of m.namedEntries()) if (!k.includes('.')) normParams.add(e.variable);
+    // Frozen parameters stay in their groups (counted in the summary, as ultralytics'); without gradients they never move.
     for (const [key, e] of model.namedEntries()) {
-      if (!e.trainable) continue;
+      if (e.buffer) continue;
       const slot = { key, variable: e.variable };
       if (key.includes('bias')) g[0]!.push(slot);
-      else if (bnWeights.has(e.variable)) g[2]!.push(slot);
+      else if (normParams.has(e.variable)) g[2]!.push(slot);
       else g[1]!.push(slot);
     }
     const mk = (params: Slot[], wd: number): ParamGroup => ({ params, lr, initialLr: lr, momentum, weightDecay: wd });

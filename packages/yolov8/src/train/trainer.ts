@@ -6,7 +6,8 @@ import { parseModel, tf, type DetectionModel, type HostTensor } from '@yolomods/
 import { DetectionLoss } from '../loss/index';
 import { BatchPrefetcher, YoloDataset, batchCount, epochOrder, loadDataset, loaderWorkers, trainBatch, type AugmentHyp, type Batch } from '../data/index';
 import { DEFAULT_ARGS, parseArgs, type TrainArgs } from './hyp';
-import { Optimizer, resolveOptimizer } from './optimizer';
+import { Optimizer, freezeLayers, resolveOptimizer } from './optimizer';
+import { loadPretrained } from '../build';
 import { ModelEMA } from './ema';
 import { loadCheckpoint, saveCheckpoint, splitCheckpoint, type CheckpointMeta } from './checkpoint';
 import { appendResults, plotResults } from './results';
@@ -105,6 +106,9 @@ export async function train(model: DetectionModel | null, opts: TrainOptions): P
   const data = loadDataset(args.data);
   if (model.nc !== data.nc) throw new Error(`train: the model has nc=${model.nc} but ${args.data} has ${data.nc} classes; build the model with nc=${data.nc}`);
   model.names = data.names;
+  // ultralytics `setup_model` + `model.load`: weights that fit go into the YAML's network (a resumed run has its own).
+  if (!resume && typeof args.pretrained === 'string') await loadPretrained(model, args.pretrained, log);
+  freezeLayers(model, args.freeze, log);
   const saveDir = resume ? path.dirname(path.dirname(resume.file)) : incrementPath(path.join(args.project, args.name), args.exist_ok);
   const wdir = path.join(saveDir, 'weights');
   mkdirSync(wdir, { recursive: true });
