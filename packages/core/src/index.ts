@@ -31,5 +31,7 @@ export { readSafetensors, parseSafetensors, writeSafetensors, type SafetensorsFi
 export { readCase, assertClose, checkModuleCase, unregisteredKernels, type FixtureCase, type Tolerance, type CheckOptions, type CaseReport } from './testing';
 export { measure, type Measurement, type MeasureOptions } from './bench';
 export { exportOnnx, type OnnxExportOptions } from './onnx/export';
+export { formatNamesLiteral, parseNamesLiteral } from './onnx/metadata';
+export { readOnnxInfo, type OnnxInfo, type OnnxIO } from './onnx/read';
 export { OnnxBuilder, OnnxFloat, type OnnxValue, type OnnxAttr } from './onnx/builder';
 export { exportChild } from './module';

@@ -3,6 +3,7 @@ export { YOLO, type YoloExportOptions } from './yolo';
 export { createModel, configsDir, guessModelScale, unscaledName, bundledConfigs, type YoloCreateOptions } from './build';
 export { discoverPlugins, findPluginPackages, type InstalledPlugin } from './plugins';
 export { predict, expandSources, type PredictOptions, type Source } from './predict';
+export { OnnxDetector, type OnnxDetectorOptions } from './onnx-model';
 export { Results, type Boxes, type Speed, type DetectionJson, type SamplingPoints } from './results';
 export { decodeImage, letterbox, scaleBoxes, type RgbImage, type Letterboxed } from './image';
 export { loadPt, type PtCheckpoint } from './weights/pt';

@@ -1,6 +1,7 @@
 import { OnnxBuilder, type OnnxValue } from './builder';
 import type { DetectionModel } from '../model';
 import { providerOf } from '../registry';
+import { formatNamesLiteral } from './metadata';
 
 /** Options of {@link exportOnnx}. */
 export interface OnnxExportOptions {
@@ -44,13 +45,19 @@ export function exportOnnx(model: DetectionModel, opts: OnnxExportOptions = {}):
   });
   g.scope = '';
   g.output(cur as OnnxValue, 'output0');
-  const names = Object.fromEntries(model.names.map((n, i) => [i, n]));
+  // The keys and value formats ultralytics' exporter writes, so its AutoBackend reads our files.
   return g.encode({
-    task: 'detect',
+    description: 'yolomods YOLOv8 detection model',
+    author: 'yolomods',
+    date: new Date().toISOString(),
+    version: '0.1.0',
+    license: 'MIT (yolomods code; the weights keep their own licence)',
+    docs: 'https://www.npmjs.com/package/@yolomods/yolov8',
     stride: String(Math.max(...model.stride)),
-    imgsz: JSON.stringify([h, w]),
+    task: 'detect',
     batch: String(opts.batch ?? 1),
-    names: JSON.stringify(names),
+    imgsz: `[${h}, ${w}]`,
+    names: formatNamesLiteral(model.names),
     yaml: JSON.stringify(model.yaml),
   });
 }
