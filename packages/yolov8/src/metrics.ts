@@ -60,6 +60,20 @@ export function processBatch(pred: ArrayLike<number>, gtBoxes: ArrayLike<number>
   return matchPredictions(cls, gtCls, boxIou(gtBoxes, m, boxes, n), iouv);
 }
 
+/**
+ * Rows sorted by confidence, highest first (stable). ultralytics matches NMS output, which is in this
+ * order, and its greedy matcher breaks equal IoUs by position — so sorting makes any input order agree.
+ */
+function byConfidence(pred: ArrayLike<number>, n: number): ArrayLike<number> {
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => pred[6 * b + 4]! - pred[6 * a + 4]! || a - b);
+  if (order.every((v, i) => v === i)) return pred;
+  const out = new Float64Array(6 * n);
+  order.forEach((src, dst) => {
+    for (let c = 0; c < 6; c++) out[6 * dst + c] = pred[6 * src + c]!;
+  });
+  return out;
+}
+
 /** numpy `interp(x, xp, fp, left, right)` for non-decreasing `xp`. */
 export function interp(x: number, xp: ArrayLike<number>, fp: ArrayLike<number>, left = fp[0]!, right = fp[fp.length - 1]!): number {
   const n = xp.length;
@@ -205,6 +219,7 @@ export class DetectionMetrics {
     const n = pred.length / 6;
     this.#target.push(...Array.from(gtCls));
     if (n === 0) return;
+    pred = byConfidence(pred, n);
     this.#tp.push(processBatch(pred, gtBoxes, gtCls, this.iouv));
     for (let i = 0; i < n; i++) {
       this.#conf.push(pred[6 * i + 4]!);
