@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import cliProgress from 'cli-progress';
 import { initBackend, type BackendName } from '@yolomods/core';
@@ -8,6 +8,8 @@ import { YOLO } from './yolo';
 import { compare, compareMarkdown } from './compare';
 import { incrementPath } from './train/trainer';
 import { trainCommand, val } from './train/commands';
+import { DEFAULT_ARGS, parseArgs, type TrainArgs } from './train/hyp';
+import { ablation } from './ablation';
 
 type Kind = 'string' | 'number' | 'int' | 'bool' | 'list';
 interface Key {
@@ -81,19 +83,21 @@ const MODES: Record<string, { help: string; keys: Spec }> = {
     },
   },
   compare: {
-    help: 'baseline vs variants: parameters, GFLOPs, ms per image, and mAP with data and weights',
+    help: 'baseline vs variants under one budget: trains each on data= (same seed, order, hyperparameters), then params, GFLOPs, ms, P, R, mAP side by side; every train key applies to all models',
     keys: {
       models: { kind: 'list', help: 'comma-separated models, the first is the baseline' },
-      weights: { kind: 'list', help: 'comma-separated weights, one per model (for mAP)' },
-      data: { kind: 'string', help: 'dataset YAML (for mAP)' },
-      scale: { kind: 'string', help: 'scale letter for YAMLs without one in the name' },
-      nc: { kind: 'int', help: 'number of classes (default: the data’s, else the YAML’s)' },
-      imgsz: { kind: 'int', help: 'GFLOPs and timing input size (640)' },
+      data: { kind: 'string', help: 'dataset YAML: train and validate every model on it (without it: cost columns only)' },
+      weights: { kind: 'list', help: 'comma-separated trained weights, one per model: validate these instead of training' },
+      scale: { kind: 'string', help: 'scale letter n/s/m/l/x for YAMLs without one in the name (a number is the scale augmentation)' },
+      nc: { kind: 'int', help: 'number of classes without data= (default: the YAML’s)' },
+      imgsz: { kind: 'int', help: 'training size with data=, else the GFLOPs and timing size (640)' },
       runs: { kind: 'int', help: 'timed runs per model (5)' },
       device: MODEL_KEYS.device!,
       project: { kind: 'string', help: 'parent folder of runs (runs/compare)' },
       name: { kind: 'string', help: 'run folder name (compare)' },
       exist_ok: { kind: 'bool', help: 'reuse the run folder (false)' },
+      resume: { kind: 'string', help: 'true (the newest comparison under project) or a comparison folder: reuse finished models, resume the interrupted one' },
+      epochs: { kind: 'int', help: '… and every other train key (yolomods help train), applied to every model' },
     },
   },
 };
@@ -248,38 +252,78 @@ async function runExport(a: Parsed, io: CliIo): Promise<void> {
   }
 }
 
-async function runCompare(a: Parsed, io: CliIo): Promise<void> {
+function newestComparison(project: string): string {
+  const dirs = existsSync(project) ? readdirSync(project).map((d) => path.join(project, d)).filter((d) => existsSync(path.join(d, 'compare.json'))) : [];
+  if (!dirs.length) throw new Error(`resume=true: no comparison (a folder with compare.json) under ${project}`);
+  return dirs.sort((a, b) => statSync(path.join(b, 'compare.json')).mtimeMs - statSync(path.join(a, 'compare.json')).mtimeMs)[0]!;
+}
+
+/** `compare`'s own keys; every other key must be a train key and goes to each model's training. */
+async function runCompare(words: string[], io: CliIo): Promise<number> {
+  const own: string[] = [];
+  const trainRaw: Record<string, string> = {};
+  const { epochs: _help, ...ownKeys } = MODES.compare!.keys;
+  for (const w of words) {
+    const eq = w.indexOf('=');
+    const k = eq > 0 ? w.slice(0, eq).replace(/^-+/, '').replace(/-/g, '_') : '';
+    const v = w.slice(eq + 1);
+    const toTrain = k === 'scale' ? !/^[a-z]$/.test(v) : !ownKeys[k] && k in DEFAULT_ARGS && !['model', 'data', 'project', 'name', 'exist_ok', 'resume'].includes(k);
+    if (toTrain) trainRaw[k] = v;
+    else own.push(w);
+  }
+  const a = parseKeys('compare', own, ownKeys);
+  await initBackend(a.device ? { backend: a.device as BackendName } : {});
   const models = a.models as string[] | undefined;
   if (!models?.length) throw new Error('models=a.yaml,b.yaml,… is required');
   const weights = a.weights as string[] | undefined;
   if (weights && weights.length !== models.length) throw new Error(`weights has ${weights.length} entries but models has ${models.length}; give one per model`);
-  if (weights && !a.data) throw new Error('weights=… needs data=… to compute mAP');
-  const dir = incrementPath(path.join((a.project as string) ?? 'runs/compare', (a.name as string) ?? 'compare'), a.exist_ok === true);
-  let nc = a.nc as number | undefined;
-  if (a.data && nc === undefined) {
-    nc = loadDataset(a.data as string).nc;
-  }
   const backend = (a.device as string | undefined) ?? '';
-  const rows = await compare({
+  const project = (a.project as string) ?? 'runs/compare';
+  if (!a.data) {
+    const trainKeys = Object.keys(trainRaw);
+    if (weights) throw new Error('weights=… needs data=… (the dataset to validate on)');
+    if (a.resume) throw new Error('resume=… needs data=… (the dataset the comparison trains on)');
+    if (trainKeys.length) throw new Error(`training keys (${trainKeys.join(', ')}) need data=… (the dataset to train every model on)`);
+    const dir = incrementPath(path.join(project, (a.name as string) ?? 'compare'), a.exist_ok === true);
+    const imgsz = (a.imgsz as number | undefined) ?? 640;
+    const rows = await compare({
+      models,
+      build: (spec) => createModel({ model: spec, ...(a.scale ? { scale: a.scale as string } : {}), ...(a.nc !== undefined ? { nc: a.nc as number } : {}) }),
+      imgsz,
+      runs: a.runs as number | undefined,
+      saveDir: dir,
+      backend,
+    });
+    io.out(compareMarkdown(rows, imgsz, backend));
+    io.err(`Results saved to ${dir} (compare.md, compare.csv, compare.png)`);
+    return 0;
+  }
+  if (a.nc !== undefined) throw new Error(`nc=${String(a.nc)}: with data= every model takes the dataset's classes`);
+  const resume = a.resume === undefined || a.resume === 'false' ? undefined : a.resume === 'true' ? newestComparison(project) : String(a.resume);
+  const dir = resume ?? incrementPath(path.join(project, (a.name as string) ?? 'compare'), a.exist_ok === true);
+  if (resume) io.err(`compare: resuming ${resume}`);
+  if (a.imgsz !== undefined) trainRaw.imgsz = String(a.imgsz);
+  const parsed = parseArgs(trainRaw);
+  const given = Object.fromEntries(Object.keys(trainRaw).map((k) => [k, parsed[k as keyof TrainArgs]]));
+  const r = await ablation({
     models,
-    build: (spec) => {
-      const w = weights?.[models.indexOf(spec)];
-      return createModel({ model: spec, ...(w ? { weights: w } : {}), ...(a.scale ? { scale: a.scale as string } : {}), ...(nc !== undefined ? { nc } : {}) });
-    },
-    evaluate: weights
-      ? async (model) => {
-          const r = await val(model, { data: a.data as string, imgsz: a.imgsz as number | undefined, verbose: false });
-          const [precision, recall, map50, map5095] = r.metrics.meanResults as [number, number, number, number];
-          return { precision, recall, map50, map5095 };
-        }
-      : undefined,
-    imgsz: a.imgsz as number | undefined,
-    runs: a.runs as number | undefined,
+    data: a.data as string,
+    train: given,
+    ...(weights ? { weights } : {}),
+    ...(a.scale ? { scale: a.scale as string } : {}),
     saveDir: dir,
+    runs: a.runs as number | undefined,
     backend,
+    log: io.err,
   });
-  io.out(compareMarkdown(rows, (a.imgsz as number | undefined) ?? 640, backend));
-  io.err(`Results saved to ${dir} (compare.md, compare.csv, compare.png)`);
+  io.out(compareMarkdown(r.rows, 640, backend));
+  io.err(`Results saved to ${dir} (${r.files.map((f) => path.basename(f)).join(', ')})`);
+  const failed = r.rows.filter((row) => row.error);
+  if (failed.length) {
+    io.err(`yolomods compare: ${failed.length} of ${r.rows.length} models failed: ${failed.map((row) => row.model).join(', ')}`);
+    return 1;
+  }
+  return 0;
 }
 
 async function runVal(a: Parsed, io: CliIo): Promise<void> {
@@ -346,12 +390,12 @@ export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<num
       io.err(`Results saved to ${r.saveDir}`);
       return 0;
     }
+    if (mode === 'compare') return await runCompare(rest, io);
     const a = parseKeys(mode, rest, spec.keys);
     await initBackend(a.device ? { backend: a.device as BackendName } : {});
     if (mode === 'predict') await runPredict(a, io);
     else if (mode === 'info') await runInfo(a, io);
     else if (mode === 'export') await runExport(a, io);
-    else if (mode === 'compare') await runCompare(a, io);
     else if (mode === 'val') await runVal(a, io);
     return 0;
   } catch (e) {

@@ -11,7 +11,8 @@ export { loadPretrained } from './build';
 export { transferWeights, alignLayers, layerRows, type TransferReport, type LayerRow } from './weights/transfer';
 export { readWeights, type LoadedWeights } from './weights/read';
 export { resolveWeights, weightsCacheDir, DEFAULT_ASSETS_URL, type ResolveWeightsOptions } from './weights/download';
-export { compare, compareMarkdown, compareCsv, compareSvg, type CompareOptions, type CompareRow } from './compare';
+export { compare, compareMarkdown, compareCsv, compareSvg, curvesSvg, measureCost, writeComparison, type CompareOptions, type CompareRow, type ComparisonLabels } from './compare';
+export { ablation, type AblationOptions, type AblationResult } from './ablation';
 
 // --- training and validation (loss, metrics, data, trainer) ---
 export * from './loss/index';

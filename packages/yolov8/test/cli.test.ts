@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { YOLO, runCli } from '../src/index';
+import { YOLO, generateSynthetic, runCli } from '../src/index';
 import { fixture } from './helpers';
 
 const summary = JSON.parse(readFileSync(fixture('model-summary.json'), 'utf8'));
@@ -71,4 +71,25 @@ describe('yolomods CLI', () => {
     expect(r.out).toMatch(/yolov8n-DySample\.yaml.*\+0\.4%/);
     expect(readdirSync(path.join(dir, 'c')).sort()).toEqual(['compare.csv', 'compare.md', 'compare.png']);
   });
+
+  it('compare data=…: trains every model with the same train keys, prints the table, resume=true reuses the finished models', async () => {
+    const data = await generateSynthetic({ dir: path.join(dir, 'shapes'), train: 16, val: 8, imgsz: 64, classes: 1, seed: 2 });
+    const args = ['models=yolov8.yaml,yolov8-DySample.yaml', `data=${data}`, 'scale=t', 'epochs=1', 'imgsz=64', 'batch=8', 'mosaic=0', 'warmup_epochs=0', 'runs=1', 'device=wasm', `project=${dir}`, 'name=abl'];
+    const r = await cli('compare', ...args);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/\| model \| params .*GFLOPs@640.*GFLOPs@64 .*mAP50-95/);
+    expect(r.out).toMatch(/\| yolov8-DySample\.yaml \| [\d,]+ \| \+/);
+    expect(readdirSync(path.join(dir, 'abl')).sort()).toEqual(['1-yolov8', '2-yolov8-DySample', 'compare-epochs.png', 'compare.csv', 'compare.json', 'compare.md', 'compare.png']);
+    const again = await cli('compare', ...args.filter((a) => !a.startsWith('name=')), 'resume=true');
+    expect(again.code, again.err).toBe(0);
+    expect(again.err).toMatch(/yolov8-DySample\.yaml finished earlier, reusing/);
+    const metricCells = (out: string) => out.split('\n').filter((l) => l.startsWith('| yolov8')).map((l) => l.split('|').slice(-6, -1));
+    expect(metricCells(again.out)).toEqual(metricCells(r.out));
+    expect(metricCells(r.out)).toHaveLength(2);
+    const bad = await cli('compare', 'models=yolov8n.yaml', 'epochs=3', 'lr0=0.1');
+    expect(bad.code).toBe(1);
+    expect(bad.err).toMatch(/training keys \(epochs, lr0\) need data=/);
+    const unknown = await cli('compare', 'models=yolov8n.yaml', `data=${data}`, 'epoch=3');
+    expect(unknown.err).toMatch(/unknown key 'epoch'/);
+  }, 300_000);
 });
