@@ -198,8 +198,8 @@ async function runPredict(a: Parsed, io: CliIo): Promise<void> {
     bar?.stop();
     const json: unknown[] = [];
     results.forEach((r, i) => {
-      const [h, w] = r.origShape;
-      io.err(`image ${i + 1}/${results.length} ${r.path}: ${w}x${h} ${r.summary()}, ${r.speed.inference.toFixed(1)}ms`);
+      const [h, w] = r.inputShape ?? r.origShape;
+      io.err(`image ${i + 1}/${results.length} ${r.path}: ${h}x${w} ${r.summary()}, ${r.speed.inference.toFixed(1)}ms`);
       if (!anySave) return;
       const stem = path.basename(r.path).replace(/\.[^.]+$/, '');
       if (a.save_txt === true) r.saveTxt(path.join(dir, 'labels', `${stem}.txt`), { saveConf: a.save_conf === true });
@@ -215,7 +215,8 @@ async function runPredict(a: Parsed, io: CliIo): Promise<void> {
     }
     const n = Math.max(results.length, 1);
     const avg = (k: 'preprocess' | 'inference' | 'postprocess') => (results.reduce((s, r) => s + r.speed[k], 0) / n).toFixed(1);
-    io.err(`Speed: ${avg('preprocess')}ms preprocess, ${avg('inference')}ms inference, ${avg('postprocess')}ms postprocess per image`);
+    const [ih, iw] = results.at(-1)?.inputShape ?? [0, 0];
+    io.err(`Speed: ${avg('preprocess')}ms preprocess, ${avg('inference')}ms inference, ${avg('postprocess')}ms postprocess per image at shape (1, 3, ${ih}, ${iw})`);
     if (anySave) io.err(`Results saved to ${dir}`);
   } finally {
     yolo.dispose();

@@ -2,18 +2,19 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { exportOnnx, tf, type DetectionModel } from '@yolomods/core';
 import { IMG_FORMATS } from './data/images';
-import { decodeImage, letterbox, scaleBoxes, type Letterboxed, type RgbImage } from './image';
-import { nonMaxSuppression, type Detections, type NmsOptions } from './nms';
+import { decodeImage, letterbox, scaleBoxes, toInput, type RgbImage } from './image';
+import { nmsOnArray, type NmsOptions, type PredictionLayout } from './nms';
+import { OnnxDetector } from './onnx-model';
 import { Results } from './results';
 
 /** An image source: file, directory, glob (`dir/*.jpg`), encoded bytes, or an RGB tensor `[H, W, 3]` / `[B, H, W, 3]` in 0–1. */
 export type Source = string | Uint8Array | tf.Tensor;
 
 /** Options of {@link predict} (ultralytics names and defaults). */
-export interface PredictOptions extends Omit<NmsOptions, 'maxWh' | 'maxNms'> {
+export interface PredictOptions extends Omit<NmsOptions, 'maxWh' | 'maxNms' | 'multiLabel'> {
   /** Inference size, rounded up to a multiple of the max stride (default 640). */
   imgsz?: number;
-  /** Minimal-rectangle letterbox (ultralytics `auto`; default true for tfjs, always false for onnxruntime). */
+  /** Minimal-rectangle letterbox (ultralytics `auto`; default true for tfjs, always false for onnxruntime; a dynamic .onnx file always true, a static one false). */
   rect?: boolean;
   /** `tfjs` (default, the active TF.js backend) or `onnxruntime` (needs the optional onnxruntime-node). */
   backend?: 'tfjs' | 'onnxruntime';
@@ -174,98 +175,106 @@ function ortSession(ort: Ort, model: DetectionModel, imgsz: number): Promise<Ses
   return s;
 }
 
-/** HWC uint8 → NCHW float 0–1 (onnxruntime's layout). */
-function toNchw(img: Letterboxed): Float32Array {
-  const { width: w, height: h, data } = img;
-  const n = w * h;
-  const out = new Float32Array(3 * n);
-  for (let i = 0; i < n; i++) {
-    out[i] = data[3 * i]! / 255;
-    out[n + i] = data[3 * i + 1]! / 255;
-    out[2 * n + i] = data[3 * i + 2]! / 255;
-  }
-  return out;
+/** Raw Detect output of one image, in host memory. */
+interface RawOutput {
+  data: Float32Array;
+  dims: [number, number, number];
+  layout: PredictionLayout;
 }
 
-/** Runs the network on one letterboxed image and NMS on its output. */
-async function infer(model: DetectionModel, lb: Letterboxed, opts: PredictOptions, ort: Ort | null, imgsz: number): Promise<{ det: Detections; tInf: number; maps?: RgbImage[]; points?: { layer: number; xyxy: Float32Array }[] }> {
-  const t0 = performance.now();
-  let y: tf.Tensor3D;
-  if (ort) {
-    const session = await ortSession(ort, model, imgsz);
-    const out = await session.run({ images: new ort.Tensor('float32', toNchw(lb), [1, 3, lb.height, lb.width]) });
-    const o = out.output0!;
-    const [, c, a] = o.dims as number[];
-    y = tf.tidy(() => tf.transpose(tf.tensor3d(o.data as Float32Array, [1, c!, a!]), [0, 2, 1]));
-    o.dispose?.();
-  } else {
-    y = tf.tidy(() => {
-      const x = tf.div(tf.tensor4d(lb.data, [1, lb.height, lb.width, 3], 'int32').toFloat(), 255) as tf.Tensor4D;
-      const { y: yy, feats } = model.forward(x);
-      tf.dispose(feats);
-      return yy!;
-    });
-    await y.data(); // inference time includes the device work
-  }
-  const tInf = performance.now() - t0;
-  const head = opts.fusionMaps && !ort ? fusionHead(model) : null;
-  const points = opts.samplingPoints && !ort ? samplingBlocks(model).map(({ layer, block }) => ({ layer, xyxy: samplingPixels(block, lb.width, lb.height) })) : undefined;
-  try {
-    return { det: nonMaxSuppression(y, opts)[0]!, tInf, ...(head ? { maps: fusionImages(head) } : {}), ...(points ? { points } : {}) };
-  } finally {
-    y.dispose();
-  }
+/** What runs the network: the TF.js model, that model re-exported to onnxruntime, or an .onnx file. */
+interface Engine {
+  names: string[];
+  stride: number;
+  /** Letterbox to the minimum rectangle (true) or to the full `imgsz` square. */
+  rect: boolean;
+  layout: 'nhwc' | 'nchw';
+  run(input: Float32Array, h: number, w: number): Promise<RawOutput>;
+}
+
+function tfjsEngine(model: DetectionModel, rect: boolean): Engine {
+  return {
+    names: model.names,
+    stride: Math.max(...model.stride),
+    rect,
+    layout: 'nhwc',
+    async run(input, h, w) {
+      const y = tf.tidy(() => {
+        const { y: yy, feats } = model.forward(tf.tensor4d(input, [1, h, w, 3]));
+        tf.dispose(feats);
+        return yy!;
+      });
+      try {
+        return { data: (await y.data()) as Float32Array, dims: y.shape as [number, number, number], layout: 'bac' };
+      } finally {
+        y.dispose();
+      }
+    },
+  };
+}
+
+function ortEngine(ort: Ort, model: DetectionModel, imgsz: number): Engine {
+  return {
+    names: model.names,
+    stride: Math.max(...model.stride),
+    rect: false,
+    layout: 'nchw',
+    async run(input, h, w) {
+      const session = await ortSession(ort, model, imgsz);
+      const out = await session.run({ images: new ort.Tensor('float32', input, [1, 3, h, w]) });
+      const o = out.output0!;
+      return { data: o.data as Float32Array, dims: o.dims as [number, number, number], layout: 'bca' };
+    },
+  };
+}
+
+function onnxFileEngine(det: OnnxDetector): Engine {
+  return {
+    names: det.names,
+    stride: det.stride,
+    rect: det.dynamic,
+    layout: 'nchw',
+    async run(input, h, w) {
+      const y = await det.forward(input, [1, 3, h, w]);
+      return { data: y.data, dims: y.shape as [number, number, number], layout: 'bca' };
+    },
+  };
 }
 
 /**
- * ultralytics predict: decode (EXIF applied) → letterbox → forward (eval) → NMS → boxes scaled back
- * to the original image. One image at a time; leaves no tensors behind.
+ * ultralytics predict: decode (EXIF applied) → letterbox (cv2-exact) → forward (eval) → NMS on the raw
+ * output → boxes scaled back to the original image. One image at a time; leaves no tensors behind.
+ * `model` is a TF.js detection model or an {@link OnnxDetector} (an .onnx file alone).
  */
-export async function predict(model: DetectionModel, source: Source | Source[], opts: PredictOptions = {}): Promise<Results[]> {
-  const stride = Math.max(...model.stride);
-  const imgsz = Math.ceil((opts.imgsz ?? 640) / stride) * stride;
-  const ort = opts.backend === 'onnxruntime' ? await loadOrt() : null;
+export async function predict(model: DetectionModel | OnnxDetector, source: Source | Source[], opts: PredictOptions = {}): Promise<Results[]> {
   if (opts.backend && opts.backend !== 'tfjs' && opts.backend !== 'onnxruntime') throw new Error(`predict: backend must be tfjs or onnxruntime, got ${String(opts.backend)}`);
-  const rect = ort ? false : opts.rect ?? true;
-  const items = expandSources(source);
-  const wasTraining = model.training;
-  model.eval();
+  if (model instanceof OnnxDetector) {
+    if (opts.fusionMaps || opts.samplingPoints) throw new Error(`predict: fusionMaps and samplingPoints need the TF.js model, not the .onnx file ${model.file}`);
+    // a static graph takes exactly its input size; a dynamic one the requested size as a minimum rectangle
+    const imgsz = model.dynamic ? roundUp(opts.imgsz ?? model.imgsz[0], model.stride) : model.imgsz;
+    return run(onnxFileEngine(model), imgsz, source, opts, {});
+  }
+  const stride = Math.max(...model.stride);
+  const imgsz = roundUp(opts.imgsz ?? 640, stride);
+  const ort = opts.backend === 'onnxruntime' ? await loadOrt() : null;
   const head = fusionHead(model);
   if (opts.fusionMaps && !head) throw new Error('predict: fusionMaps needs a head that keeps fusion weights (Detect_ASFF from @yolomods/asff)');
   if (opts.fusionMaps && ort) throw new Error("predict: fusionMaps works with the TF.js engine, not backend 'onnxruntime'");
-  const wasVis = head?.vis ?? false;
-  if (head && opts.fusionMaps) head.vis = true;
   const samplers = opts.samplingPoints ? samplingBlocks(model) : [];
   if (opts.samplingPoints && !samplers.length) throw new Error('predict: samplingPoints needs a deformable-attention block that keeps its positions (DAttention from @yolomods/dat)');
   if (opts.samplingPoints && ort) throw new Error("predict: samplingPoints works with the TF.js engine, not backend 'onnxruntime'");
+  const wasTraining = model.training;
+  model.eval();
+  const wasVis = head?.vis ?? false;
+  if (head && opts.fusionMaps) head.vis = true;
   const samplersVis = samplers.map(({ block }) => block.vis);
   for (const { block } of samplers) block.vis = true;
-  const results: Results[] = [];
   try {
-    for (const [i, item] of items.entries()) {
-      const t0 = performance.now();
-      const img = await item.load();
-      const lb = await letterbox(img, imgsz, { stride, auto: rect });
-      const t1 = performance.now();
-      const { det, tInf, maps, points } = await infer(model, lb, opts, ort, imgsz);
-      const t2 = performance.now();
-      const orig: [number, number] = [img.height, img.width];
-      const xyxy = scaleBoxes([lb.height, lb.width], det.xyxy, orig);
-      const boxes = { xyxy: [] as number[][], xywh: [] as number[][], conf: Array.from(det.conf), cls: Array.from(det.cls) };
-      for (let j = 0; j < det.count; j++) {
-        const [x1, y1, x2, y2] = xyxy.subarray(4 * j, 4 * j + 4);
-        boxes.xyxy.push([x1!, y1!, x2!, y2!]);
-        boxes.xywh.push([(x1! + x2!) / 2, (y1! + y2!) / 2, x2! - x1!, y2! - y1!]);
-      }
-      const t3 = performance.now();
-      const speed = { preprocess: t1 - t0, inference: tInf, postprocess: t3 - t2 + (t2 - t1 - tInf) };
-      const sampling = points?.map(({ layer, xyxy: p }) => {
-        const px = scaleBoxes([lb.height, lb.width], p, orig);
-        return { layer, points: Array.from({ length: px.length / 4 }, (_, j) => [px[4 * j]!, px[4 * j + 1]!] as [number, number]) };
-      });
-      results.push(new Results(item.path, orig, boxes, model.names, speed, opts.keepImage === false ? undefined : img, maps, sampling));
-      opts.onProgress?.(i + 1, items.length);
-    }
+    const engine = ort ? ortEngine(ort, model, imgsz) : tfjsEngine(model, opts.rect ?? true);
+    return await run(engine, imgsz, source, opts, {
+      ...(head && opts.fusionMaps ? { maps: () => fusionImages(head) } : {}),
+      ...(opts.samplingPoints ? { points: (w: number, h: number) => samplers.map(({ layer, block }) => ({ layer, xyxy: samplingPixels(block, w, h) })) } : {}),
+    });
   } finally {
     if (head && opts.fusionMaps) head.vis = wasVis;
     samplers.forEach(({ block }, i) => {
@@ -273,6 +282,48 @@ export async function predict(model: DetectionModel, source: Source | Source[], 
       if (!block.vis) block.clearPositions?.(); // leave no tensor behind that the caller did not ask to keep
     });
     if (wasTraining) model.train(true);
+  }
+}
+
+const roundUp = (v: number, stride: number) => Math.ceil(v / stride) * stride;
+
+/** Per-image extras read after the forward (TF.js engine only). */
+interface Extras {
+  maps?: () => RgbImage[];
+  points?: (w: number, h: number) => { layer: number; xyxy: Float32Array }[];
+}
+
+async function run(engine: Engine, imgsz: number | [number, number], source: Source | Source[], opts: PredictOptions, extras: Extras): Promise<Results[]> {
+  const items = expandSources(source);
+  const results: Results[] = [];
+  for (const [i, item] of items.entries()) {
+    const t0 = performance.now();
+    const img = await item.load();
+    const t1 = performance.now();
+    const lb = letterbox(img, imgsz, { stride: engine.stride, auto: engine.rect });
+    const input = toInput(lb, engine.layout);
+    const t2 = performance.now();
+    const y = await engine.run(input, lb.height, lb.width);
+    const t3 = performance.now();
+    const maps = extras.maps?.();
+    const points = extras.points?.(lb.width, lb.height);
+    const det = nmsOnArray(y.data, y.dims, y.layout, opts)[0]!;
+    const orig: [number, number] = [img.height, img.width];
+    const xyxy = scaleBoxes([lb.height, lb.width], det.xyxy, orig);
+    const boxes = { xyxy: [] as number[][], xywh: [] as number[][], conf: Array.from(det.conf), cls: Array.from(det.cls) };
+    for (let j = 0; j < det.count; j++) {
+      const [x1, y1, x2, y2] = xyxy.subarray(4 * j, 4 * j + 4);
+      boxes.xyxy.push([x1!, y1!, x2!, y2!]);
+      boxes.xywh.push([(x1! + x2!) / 2, (y1! + y2!) / 2, x2! - x1!, y2! - y1!]);
+    }
+    const t4 = performance.now();
+    const speed = { decode: t1 - t0, preprocess: t2 - t1, inference: t3 - t2, postprocess: t4 - t3 };
+    const sampling = points?.map(({ layer, xyxy: p }) => {
+      const px = scaleBoxes([lb.height, lb.width], p, orig);
+      return { layer, points: Array.from({ length: px.length / 4 }, (_, j) => [px[4 * j]!, px[4 * j + 1]!] as [number, number]) };
+    });
+    results.push(new Results(item.path, orig, boxes, engine.names, speed, opts.keepImage === false ? undefined : img, maps, sampling, [lb.height, lb.width]));
+    opts.onProgress?.(i + 1, items.length);
   }
   return results;
 }

@@ -17,7 +17,9 @@ export interface Boxes {
 
 /** Milliseconds per stage for one image. */
 export interface Speed {
-  /** Decode, letterbox, tensor. */
+  /** Reading and decoding the image (ultralytics' loader does it, outside its preprocess time). */
+  decode: number;
+  /** Letterbox and input tensor. */
   preprocess: number;
   /** Network forward. */
   inference: number;
@@ -64,6 +66,8 @@ export class Results {
     readonly fusionMaps?: RgbImage[],
     /** Where each deformable-attention layer sampled its keys, `[x, y]` in original pixels, with `samplingPoints`. */
     readonly samplingPoints?: SamplingPoints[],
+    /** The network input `[h, w]` (after the letterbox). */
+    readonly inputShape?: [number, number],
   ) {}
 
   /** Number of detections. */

@@ -2,7 +2,7 @@ import { copyFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BatchPrefetcher, DEFAULT_AUGMENT, YoloDataset, epochOrder, generateSynthetic, loadDataset, trainBatch, valBatch, type AugmentHyp } from '../src/data/index';
+import { BatchPrefetcher, DEFAULT_AUGMENT, YoloDataset, epochOrder, generateSynthetic, loadDataset, trainBatch, valBatch, valPlan, type AugmentHyp } from '../src/data/index';
 
 describe('datasets', () => {
   let dir: string;
@@ -79,7 +79,7 @@ describe('datasets', () => {
     }
     const c = trainBatch(ds, order, 0, 4, DEFAULT_AUGMENT, 4, 0);
     expect(c.images).not.toEqual(a.images);
-    const v = valBatch(ds, 0, 3);
+    const v = valBatch(ds, valPlan(ds, { batch: 3 }), 0);
     expect(v.size).toBe(3);
   });
 });

@@ -1,5 +1,7 @@
 import type { Rgb } from './images';
 import type { Rng } from './random';
+import { resizeLinear } from './resize';
+import { letterbox } from '../letterbox';
 
 /** An image with its objects: classes and `x1 y1 x2 y2` boxes in pixels (flat). */
 export interface Sample {
@@ -42,48 +44,17 @@ export const DEFAULT_AUGMENT: AugmentHyp = { hsv_h: 0.015, hsv_s: 0.7, hsv_v: 0.
 
 const PAD = 114;
 
-/** Bilinear resize of an RGB image (pixel-centre aligned, as cv2.INTER_LINEAR). */
+/** Bilinear resize of an RGB image, bit-exact with cv2.INTER_LINEAR (what ultralytics resizes with). */
 export function resizeRgb(img: Rgb, w: number, h: number): Rgb {
-  if (w === img.width && h === img.height) return img;
-  const out = new Uint8Array(w * h * 3);
-  const sx = img.width / w;
-  const sy = img.height / h;
-  for (let y = 0; y < h; y++) {
-    const fy = Math.min(Math.max((y + 0.5) * sy - 0.5, 0), img.height - 1);
-    const y0 = Math.floor(fy);
-    const y1 = Math.min(y0 + 1, img.height - 1);
-    const wy = fy - y0;
-    for (let x = 0; x < w; x++) {
-      const fx = Math.min(Math.max((x + 0.5) * sx - 0.5, 0), img.width - 1);
-      const x0 = Math.floor(fx);
-      const x1 = Math.min(x0 + 1, img.width - 1);
-      const wx = fx - x0;
-      for (let c = 0; c < 3; c++) {
-        const a = img.data[(y0 * img.width + x0) * 3 + c]! * (1 - wx) + img.data[(y0 * img.width + x1) * 3 + c]! * wx;
-        const b = img.data[(y1 * img.width + x0) * 3 + c]! * (1 - wx) + img.data[(y1 * img.width + x1) * 3 + c]! * wx;
-        out[(y * w + x) * 3 + c] = Math.round(a * (1 - wy) + b * wy);
-      }
-    }
-  }
-  return { data: out, width: w, height: h };
+  return w === img.width && h === img.height ? img : resizeLinear(img, w, h);
 }
 
-/** ultralytics `LetterBox(new_shape, auto=False, scaleup)`: resize to fit, pad with 114, centred. */
+/** ultralytics `LetterBox(new_shape, auto=False, scaleup)`: resize to fit, pad with 114, centred; boxes follow. */
 export function letterboxSample(s: Sample, newH: number, newW: number, scaleup = true): Sample & { ratio: number; pad: [number, number] } {
-  const { width: w, height: h } = s.img;
-  let r = Math.min(newH / h, newW / w);
-  if (!scaleup) r = Math.min(r, 1);
-  const uw = Math.round(w * r);
-  const uh = Math.round(h * r);
-  const dw = (newW - uw) / 2;
-  const dh = (newH - uh) / 2;
-  const img = resizeRgb(s.img, uw, uh);
-  const top = Math.round(dh - 0.1);
-  const left = Math.round(dw - 0.1);
-  const out = new Uint8Array(newW * newH * 3).fill(PAD);
-  for (let y = 0; y < uh; y++) out.set(img.data.subarray(y * uw * 3, (y + 1) * uw * 3), ((y + top) * newW + left) * 3);
-  const boxes = s.boxes.map((v, i) => v * r + (i % 2 === 0 ? left : top));
-  return { img: { data: out, width: newW, height: newH }, cls: s.cls, boxes, ratio: r, pad: [left, top] };
+  const lb = letterbox(s.img, [newH, newW], { auto: false, scaleup });
+  const [left, top] = lb.pad;
+  const boxes = s.boxes.map((v, i) => v * lb.ratio + (i % 2 === 0 ? left : top));
+  return { img: { data: lb.data, width: lb.width, height: lb.height }, cls: s.cls, boxes, ratio: lb.ratio, pad: lb.pad };
 }
 
 /** ultralytics `_mosaic4`: four images around a random centre on a 2s×2s canvas. */

@@ -2,20 +2,25 @@ import { augment, letterboxSample, type AugmentHyp, type Sample } from './augmen
 import { checkLabels, type LabelCheck, type LabelEntry } from './dataset';
 import { loadImage, type Rgb } from './images';
 import { Rng } from './random';
+import { toInput } from '../letterbox';
 
 /** One collated batch, ready for the model and the loss. */
 export interface Batch {
-  /** NHWC pixels in [0, 1], `[B, imgsz, imgsz, 3]` row-major. */
+  /** NHWC pixels in [0, 1], `[B, height, width, 3]` row-major. */
   images: Float32Array;
   /** Batch size. */
   size: number;
-  /** Image side. */
+  /** Load size (the long side). */
   imgsz: number;
+  /** Image height: `imgsz`, or the batch's rectangle in validation. */
+  height: number;
+  /** Image width: `imgsz`, or the batch's rectangle in validation. */
+  width: number;
   /** Image index per object. */
   batchIdx: Float32Array;
   /** Class per object. */
   cls: Float32Array;
-  /** Normalised `cx, cy, w, h` per object. */
+  /** `cx, cy, w, h` per object, normalised by width and height. */
   bboxes: Float32Array;
   /** Source files. */
   files: string[];
@@ -119,22 +124,21 @@ export function epochOrder(n: number, seed: number, epoch: number): number[] {
   return new Rng(seedOf(seed, epoch, 0x5eed)).shuffle(Array.from({ length: n }, (_, i) => i));
 }
 
-function collate(samples: Sample[], imgsz: number, files: string[], meta: Batch['meta']): Batch {
-  const images = new Float32Array(samples.length * imgsz * imgsz * 3);
+function collate(samples: Sample[], imgsz: number, height: number, width: number, files: string[], meta: Batch['meta']): Batch {
+  const images = new Float32Array(samples.length * height * width * 3);
   const bi: number[] = [];
   const cls: number[] = [];
   const bb: number[] = [];
   samples.forEach((s, b) => {
-    const o = b * imgsz * imgsz * 3;
-    for (let i = 0; i < s.img.data.length; i++) images[o + i] = s.img.data[i]! / 255;
+    toInput(s.img, 'nhwc', images, b * height * width * 3);
     for (let k = 0; k < s.cls.length; k++) {
       const [x1, y1, x2, y2] = s.boxes.slice(4 * k, 4 * k + 4) as [number, number, number, number];
       bi.push(b);
       cls.push(s.cls[k]!);
-      bb.push((x1 + x2) / 2 / imgsz, (y1 + y2) / 2 / imgsz, (x2 - x1) / imgsz, (y2 - y1) / imgsz);
+      bb.push((x1 + x2) / 2 / width, (y1 + y2) / 2 / height, (x2 - x1) / width, (y2 - y1) / height);
     }
   });
-  return { images, size: samples.length, imgsz, batchIdx: Float32Array.from(bi), cls: Float32Array.from(cls), bboxes: Float32Array.from(bb), files, meta };
+  return { images, size: samples.length, imgsz, height, width, batchIdx: Float32Array.from(bi), cls: Float32Array.from(cls), bboxes: Float32Array.from(bb), files, meta };
 }
 
 /**
@@ -147,21 +151,74 @@ export function trainBatch(ds: YoloDataset, order: number[], k: number, batch: n
     const rng = new Rng(seedOf(seed, epoch, i, k));
     return augment(ds.sample(i), () => [0, 1, 2].map(() => ds.sample(rng.int(ds.length))), ds.imgsz, hyp, rng);
   });
-  return collate(samples, ds.imgsz, idx.map((i) => ds.labels[i]!.im), []);
+  return collate(samples, ds.imgsz, ds.imgsz, ds.imgsz, idx.map((i) => ds.labels[i]!.im), []);
 }
 
-/** Validation batch `k`: letterboxed (no upscaling) to `imgsz`×`imgsz`, no augmentation. */
-export function valBatch(ds: YoloDataset, k: number, batch: number): Batch {
-  const idx = Array.from({ length: Math.min(batch, ds.length - k * batch) }, (_, j) => k * batch + j);
+/** Options of {@link valPlan}: ultralytics' rectangular validation batches. */
+export interface ValPlanOptions {
+  /** Images per batch (default 16). */
+  batch?: number;
+  /** Rectangular batches (default true); false letterboxes every image to `imgsz`×`imgsz`. */
+  rect?: boolean;
+  /** Batch sides become multiples of this (default 32). */
+  stride?: number;
+  /** Extra padding in strides (ultralytics' validator uses 0.5). */
+  pad?: number;
+}
+
+/** Which images form each validation batch and the `[h, w]` they are letterboxed to. */
+export interface ValPlan {
+  /** Image indices per batch. */
+  batches: number[][];
+  /** `[h, w]` per batch. */
+  shapes: [number, number][];
+}
+
+/**
+ * ultralytics `set_rectangle`: images sorted by aspect ratio (h/w of the original), batched in that
+ * order, each batch letterboxed to the smallest stride-multiple rectangle its ratios fit, plus `pad`
+ * strides. Ties keep file order (a stable sort; numpy's is not, which only moves equal-ratio images).
+ */
+export function valPlan(ds: YoloDataset, opts: ValPlanOptions = {}): ValPlan {
+  const batch = opts.batch ?? 16;
+  const stride = opts.stride ?? 32;
+  const pad = opts.pad ?? 0.5;
+  const n = ds.length;
+  const idx = Array.from({ length: n }, (_, i) => i);
+  const batches: number[][] = [];
+  const shapes: [number, number][] = [];
+  if (!(opts.rect ?? true)) {
+    for (let k = 0; k * batch < n; k++) (batches.push(idx.slice(k * batch, (k + 1) * batch)), shapes.push([ds.imgsz, ds.imgsz]));
+    return { batches, shapes };
+  }
+  const ar = idx.map((i) => ds.orig(i)[0] / ds.orig(i)[1]);
+  idx.sort((a, b) => ar[a]! - ar[b]!);
+  for (let k = 0; k * batch < n; k++) {
+    const members = idx.slice(k * batch, (k + 1) * batch);
+    const ratios = members.map((i) => ar[i]!);
+    const mini = Math.min(...ratios);
+    const maxi = Math.max(...ratios);
+    const s: [number, number] = maxi < 1 ? [maxi, 1] : mini > 1 ? [1, 1 / mini] : [1, 1];
+    batches.push(members);
+    shapes.push(s.map((v) => Math.ceil((v * ds.imgsz) / stride + pad) * stride) as [number, number]);
+  }
+  return { batches, shapes };
+}
+
+/** Validation batch `k` of `plan`: each image letterboxed (no upscaling) to the batch's shape, no augmentation. */
+export function valBatch(ds: YoloDataset, plan: ValPlan, k: number): Batch {
+  const idx = plan.batches[k];
+  if (!idx) throw new Error(`valBatch: batch ${k} does not exist (the plan has ${plan.batches.length})`);
+  const [h, w] = plan.shapes[k]!;
   const meta: Batch['meta'] = [];
   const samples = idx.map((i) => {
     const s = ds.sample(i);
-    const lb = letterboxSample(s, ds.imgsz, ds.imgsz, false);
+    const lb = letterboxSample(s, h, w, false);
     const [h0] = ds.orig(i);
     meta.push({ orig: ds.orig(i), ratio: lb.ratio * (s.img.height / h0), pad: lb.pad });
     return lb;
   });
-  return collate(samples, ds.imgsz, idx.map((i) => ds.labels[i]!.im), meta);
+  return collate(samples, ds.imgsz, h, w, idx.map((i) => ds.labels[i]!.im), meta);
 }
 
 /** Number of batches per epoch (the last one may be partial). */

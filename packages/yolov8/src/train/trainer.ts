@@ -219,7 +219,7 @@ export async function train(model: DetectionModel | null, opts: TrainOptions): P
         }
         b ??= trainBatch(trainDs, order, i, args.batch, hyp, args.seed, epoch);
         let items: Float32Array = new Float32Array(3);
-        const x = tf.tensor4d(b.images, [b.size, b.imgsz, b.imgsz, 3]);
+        const x = tf.tensor4d(b.images, [b.size, b.height, b.width, 3]);
         const { value, grads } = tf.variableGrads(() => {
           const r = loss.compute(model!.forward(x).feats, b);
           items = r.items.dataSync() as Float32Array;

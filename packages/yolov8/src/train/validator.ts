@@ -2,12 +2,15 @@ import { tf, type DetectionModel } from '@yolomods/core';
 import { nonMaxSuppression, type Detections } from '../nms';
 import { DetectionMetrics, type DetMetrics } from '../metrics';
 import { DetectionLoss } from '../loss/index';
-import { batchCount, valBatch, type YoloDataset } from '../data/index';
+import { valBatch, valPlan, type YoloDataset } from '../data/index';
+import { scaleBoxes } from '../letterbox';
 
 /** Options of {@link validate}. */
 export interface ValidateOptions {
   /** Batch size (default 16). */
   batch?: number;
+  /** ultralytics' rectangular batches (default true); false letterboxes every image to a square. */
+  rect?: boolean;
   /** NMS confidence threshold (0.001). */
   conf?: number;
   /** NMS IoU threshold (0.7). */
@@ -41,8 +44,9 @@ export interface ValidateResult {
 const fmt = (v: number) => (v === 0 ? '0' : Number(v.toPrecision(3)).toString());
 
 /**
- * ultralytics DetectionValidator on a dataset: eval-mode forward, NMS (conf 0.001, iou 0.7), matching
- * at IoU 0.5:0.95 and AP, all in letterboxed pixels (IoU does not change under the letterbox map).
+ * ultralytics DetectionValidator on a dataset: rectangular batches (pad 0.5), eval-mode forward, NMS
+ * (conf 0.001, iou 0.7), predictions and labels scaled back to original pixels (predictions clipped
+ * to the image), matching at IoU 0.5:0.95 and AP.
  */
 export function validate(model: DetectionModel, ds: YoloDataset, opts: ValidateOptions = {}): ValidateResult {
   const batch = opts.batch ?? 16;
@@ -50,35 +54,40 @@ export function validate(model: DetectionModel, ds: YoloDataset, opts: ValidateO
   model.eval();
   const metrics = new DetectionMetrics(model.nc);
   const lossSum = [0, 0, 0];
-  const nb = batchCount(ds.length, batch);
+  const plan = valPlan(ds, { batch, rect: opts.rect ?? true, stride: Math.max(...model.stride) });
+  const nb = plan.batches.length;
   try {
     for (let k = 0; k < nb; k++) {
-      const b = valBatch(ds, k, batch);
+      const b = valBatch(ds, plan, k);
       let dets: Detections[] = [];
       tf.tidy(() => {
-        const x = tf.tensor4d(b.images, [b.size, b.imgsz, b.imgsz, 3]);
+        const x = tf.tensor4d(b.images, [b.size, b.height, b.width, 3]);
         const out = model.forward(x);
         if (opts.loss) {
           const items = opts.loss.compute(out.feats, b).items.dataSync();
           for (let j = 0; j < 3; j++) lossSum[j]! += items[j]!;
         }
-        dets = nonMaxSuppression(out.y!, { conf: opts.conf ?? 0.001, iou: opts.iou ?? 0.7, maxDet: opts.maxDet ?? 300 });
+        dets = nonMaxSuppression(out.y!, { conf: opts.conf ?? 0.001, iou: opts.iou ?? 0.7, maxDet: opts.maxDet ?? 300, multiLabel: true });
       });
       dets.forEach((d, i) => {
+        const { orig, ratio, pad } = b.meta[i]!;
+        const toOrig = (xyxy: Float32Array) => scaleBoxes([b.height, b.width], xyxy, orig, { gain: ratio, pad });
+        const boxes = toOrig(d.xyxy.slice());
         const pred = new Float32Array(d.count * 6);
         for (let j = 0; j < d.count; j++) {
-          pred.set(d.xyxy.subarray(4 * j, 4 * j + 4), 6 * j);
+          pred.set(boxes.subarray(4 * j, 4 * j + 4), 6 * j);
           pred[6 * j + 4] = d.conf[j]!;
           pred[6 * j + 5] = d.cls[j]!;
         }
-        const gtBoxes: number[] = [];
+        const gt: number[] = [];
         const gtCls: number[] = [];
         for (let o = 0; o < b.cls.length; o++) {
           if (b.batchIdx[o] !== i) continue;
-          const [cx, cy, w, h] = Array.from(b.bboxes.subarray(4 * o, 4 * o + 4)).map((v) => v * b.imgsz) as [number, number, number, number];
-          gtBoxes.push(cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2);
+          const [cx, cy, w, h] = b.bboxes.subarray(4 * o, 4 * o + 4) as unknown as [number, number, number, number];
+          gt.push((cx - w / 2) * b.width, (cy - h / 2) * b.height, (cx + w / 2) * b.width, (cy + h / 2) * b.height);
           gtCls.push(b.cls[o]!);
         }
+        const gtBoxes = toOrig(Float32Array.from(gt));
         metrics.update(pred, gtBoxes, gtCls);
       });
     }

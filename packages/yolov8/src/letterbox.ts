@@ -1,0 +1,104 @@
+import type { Rgb } from './data/images';
+import { resizeLinearInto } from './data/resize';
+
+/** Python's round(): halves go to the even neighbour (ultralytics computes sizes with it). */
+export function pyRound(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/** Options of {@link letterbox} (ultralytics `LetterBox`). */
+export interface LetterboxOptions {
+  /** Padded sides become multiples of this when `auto` (default 32). */
+  stride?: number;
+  /** Pad only up to the next multiple of `stride` instead of to the full size (default true). */
+  auto?: boolean;
+  /** Allow enlarging small images (default true). */
+  scaleup?: boolean;
+}
+
+/** A letterboxed image and how it was made. */
+export interface Letterboxed extends Rgb {
+  /** Resize gain applied to the original. */
+  ratio: number;
+  /** Left and top padding in pixels. */
+  pad: [number, number];
+}
+
+const PAD = 114;
+
+/**
+ * ultralytics `LetterBox`: resize keeping the aspect ratio (gain `min(new/old)`, size by Python's
+ * round), cv2-exact bilinear resize straight into a canvas of gray 114, padding split as ultralytics
+ * does (`round(d ∓ 0.1)`). `imgsz` is a side or `[h, w]`.
+ */
+export function letterbox(img: Rgb, imgsz: number | [number, number], opts: LetterboxOptions = {}): Letterboxed {
+  const stride = opts.stride ?? 32;
+  const auto = opts.auto ?? true;
+  const [nh, nw] = typeof imgsz === 'number' ? [imgsz, imgsz] : imgsz;
+  if (!(nh > 0 && nw > 0)) throw new Error(`letterbox: imgsz must be positive, got ${String(imgsz)}`);
+  const { width: w0, height: h0 } = img;
+  let r = Math.min(nh / h0, nw / w0);
+  if (!(opts.scaleup ?? true)) r = Math.min(r, 1);
+  const w = pyRound(w0 * r);
+  const h = pyRound(h0 * r);
+  let dw = nw - w;
+  let dh = nh - h;
+  if (auto) {
+    dw %= stride;
+    dh %= stride;
+  }
+  dw /= 2;
+  dh /= 2;
+  const top = Math.round(dh - 0.1) || 0; // `|| 0`: no -0
+  const bottom = Math.round(dh + 0.1);
+  const left = Math.round(dw - 0.1) || 0;
+  const right = Math.round(dw + 0.1);
+  const W = w + left + right;
+  const H = h + top + bottom;
+  const out = new Uint8Array(W * H * 3).fill(PAD);
+  resizeLinearInto(img, w, h, out, W * 3, (top * W + left) * 3);
+  return { data: out, width: W, height: H, ratio: r, pad: [left, top] };
+}
+
+/** byte → byte / 255 as float32, looked up instead of divided. */
+const UNIT = Float32Array.from({ length: 256 }, (_, i) => i / 255);
+
+/**
+ * An RGB image as network input in 0–1: `nhwc` (TF.js) or `nchw` (onnxruntime), written into `out`
+ * at `offset` (a batch slot) or into a new array.
+ */
+export function toInput(img: Rgb, layout: 'nhwc' | 'nchw', out?: Float32Array, offset = 0): Float32Array {
+  const { data, width, height } = img;
+  const n = width * height;
+  const dst = out ?? new Float32Array(3 * n);
+  if (dst.length < offset + 3 * n) throw new Error(`toInput: output holds ${dst.length} values, needs ${offset + 3 * n}`);
+  if (layout === 'nhwc') {
+    for (let i = 0; i < 3 * n; i++) dst[offset + i] = UNIT[data[i]!]!;
+  } else {
+    for (let i = 0, j = 0; i < n; i++, j += 3) {
+      dst[offset + i] = UNIT[data[j]!]!;
+      dst[offset + n + i] = UNIT[data[j + 1]!]!;
+      dst[offset + 2 * n + i] = UNIT[data[j + 2]!]!;
+    }
+  }
+  return dst;
+}
+
+/**
+ * ultralytics `scale_boxes`: maps `xyxy` boxes (k·4, in place) from the letterboxed `[h, w]` back
+ * to the original `[h, w]`, clipped to it. `ratioPad` (gain, `[left, top]`) replaces the gain and
+ * padding computed from the shapes, as the validator passes them.
+ */
+export function scaleBoxes(from: [number, number], xyxy: Float32Array, to: [number, number], ratioPad?: { gain: number; pad: [number, number] }): Float32Array {
+  const gain = ratioPad?.gain ?? Math.min(from[0] / to[0], from[1] / to[1]);
+  const padX = ratioPad ? ratioPad.pad[0] : Math.round((from[1] - to[1] * gain) / 2 - 0.1) || 0;
+  const padY = ratioPad ? ratioPad.pad[1] : Math.round((from[0] - to[0] * gain) / 2 - 0.1) || 0;
+  for (let i = 0; i < xyxy.length; i += 4) {
+    xyxy[i] = Math.min(Math.max((xyxy[i]! - padX) / gain, 0), to[1]);
+    xyxy[i + 1] = Math.min(Math.max((xyxy[i + 1]! - padY) / gain, 0), to[0]);
+    xyxy[i + 2] = Math.min(Math.max((xyxy[i + 2]! - padX) / gain, 0), to[1]);
+    xyxy[i + 3] = Math.min(Math.max((xyxy[i + 3]! - padY) / gain, 0), to[0]);
+  }
+  return xyxy;
+}
