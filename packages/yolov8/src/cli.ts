@@ -43,6 +43,7 @@ const MODES: Record<string, { help: string; keys: Spec }> = {
       agnostic_nms: { kind: 'bool', help: 'class-agnostic NMS (false)' },
       max_det: { kind: 'int', help: 'maximum detections per image (300)' },
       backend: { kind: 'string', help: 'inference engine (tfjs)', choices: ['tfjs', 'onnxruntime'] },
+      data: { kind: 'string', help: 'dataset YAML whose class names an .onnx file without names metadata uses' },
       save: { kind: 'bool', help: 'save annotated images (true)' },
       save_txt: { kind: 'bool', help: 'save labels/<image>.txt (false)' },
       save_conf: { kind: 'bool', help: 'add confidences to the .txt labels (false)' },
@@ -166,7 +167,8 @@ function modelOptions(a: Parsed): YoloCreateOptions {
 
 async function runPredict(a: Parsed, io: CliIo): Promise<void> {
   if (a.source === undefined) throw new Error('source=… is required (image file, directory or glob)');
-  const yolo = await YOLO.create(modelOptions(a));
+  const names = a.data !== undefined ? loadDataset(a.data as string).names : undefined;
+  const yolo = await YOLO.create({ ...modelOptions(a), ...(names ? { names } : {}) });
   try {
     const save = (a.save as boolean | undefined) ?? true;
     const anySave = save || a.save_txt === true || a.save_json === true || a.fusion_maps === true || a.sampling_points === true;
@@ -330,10 +332,10 @@ async function runCompare(words: string[], io: CliIo): Promise<number> {
 async function runVal(a: Parsed, io: CliIo): Promise<void> {
   if (a.data === undefined) throw new Error('data=… is required (a dataset YAML)');
   const data = a.data as string;
-  const nc = loadDataset(data).nc;
-  const model = await createModel({ ...modelOptions(a), nc: (a.nc as number | undefined) ?? nc });
+  const { nc, names } = loadDataset(data);
+  const yolo = await YOLO.create({ ...modelOptions(a), ...(a.nc === undefined ? { nc, names } : { nc: a.nc as number }) });
   try {
-    const r = await val(model, {
+    const r = await yolo.val({
       data,
       imgsz: a.imgsz as number | undefined,
       batch: a.batch as number | undefined,
@@ -344,7 +346,7 @@ async function runVal(a: Parsed, io: CliIo): Promise<void> {
     const [precision, recall, map50, map5095] = r.metrics.meanResults;
     io.out(JSON.stringify({ precision, recall, map50, map5095, images: r.images }));
   } finally {
-    model.dispose();
+    yolo.dispose();
   }
 }
 

@@ -27,9 +27,9 @@ export class OnnxDetector {
     readonly stride: number,
     /** Network input size `[h, w]`. */
     readonly imgsz: [number, number],
-    /** Batch the graph takes (when not dynamic). */
-    readonly batch: number,
-    /** Whether the graph has symbolic (dynamic) dimensions: letterbox to the minimum rectangle. */
+    /** Batch the graph takes (`null`: any, a symbolic batch dimension). */
+    readonly batch: number | null,
+    /** Whether height and width are symbolic (dynamic): letterbox to the minimum rectangle, else to `imgsz`. */
     readonly dynamic: boolean,
     /** Input tensor name. */
     readonly inputName: string,
@@ -54,7 +54,7 @@ export class OnnxDetector {
     const nc = typeof out.shape[1] === 'number' ? out.shape[1] - 4 : NaN;
     if (out.shape.length !== 3 || !(nc >= 1))
       throw new Error(`${file}: output '${out.name}' ${JSON.stringify(out.shape)} is not a detect head [B, 4 + nc, anchors]`);
-    const dynamic = input.shape.some((d) => typeof d !== 'number');
+    const dynamic = input.shape.slice(2).some((d) => typeof d !== 'number');
     const imgsz = meta.imgsz ? parseImgsz(meta.imgsz, file) : (input.shape.slice(2) as number[]);
     if (!imgsz.every((d) => typeof d === 'number' && d > 0)) throw new Error(`${file}: input size unknown (no imgsz metadata, shape ${JSON.stringify(input.shape)})`);
     let names = opts.names ?? (meta.names ? parseNamesLiteral(meta.names) : Array.from({ length: nc }, (_, i) => `class${i}`));
@@ -69,7 +69,7 @@ export class OnnxDetector {
       throw new Error(`${file}: onnxruntime cannot load it: ${e.message}`);
     });
     names = [...names];
-    const batch = typeof input.shape[0] === 'number' ? input.shape[0] : Number(meta.batch ?? 1);
+    const batch = typeof input.shape[0] === 'number' ? input.shape[0] : null;
     return new OnnxDetector(session, ort, file, names, Number(meta.stride ?? 32), imgsz as [number, number], batch, dynamic, input.name);
   }
 

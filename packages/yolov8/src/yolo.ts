@@ -6,6 +6,7 @@ import { train, type TrainOptions, type TrainResult } from './train/trainer';
 import { val, type ValOptions } from './train/commands';
 import type { ValidateResult } from './train/validator';
 import { predict, type PredictOptions, type Source } from './predict';
+import { OnnxDetector } from './onnx-model';
 import type { Results } from './results';
 
 /** Options of {@link YOLO.export}. */
@@ -24,20 +25,35 @@ export interface YoloExportOptions {
 
 /** A detector: build it from a YAML (bundled, plugin-provided or yours), load weights, predict, export, train. */
 export class YOLO {
-  private constructor(private current: DetectionModel) {}
+  private constructor(
+    private current: DetectionModel | null,
+    private readonly onnx: OnnxDetector | null = null,
+  ) {}
 
-  /** The underlying detection model (NHWC TF.js modules with PyTorch state-dict keys). */
+  /** The underlying detection model (NHWC TF.js modules with PyTorch state-dict keys); throws for an `.onnx` detector. */
   get model(): DetectionModel {
+    if (!this.current) throw new Error(`${this.onnx!.file}: an .onnx file holds no TF.js model; it can predict and val (build from its YAML and weights to train, export or inspect it)`);
     return this.current;
+  }
+
+  /** The `.onnx` model this detector runs, when it was created from one (else null). */
+  get onnxModel(): OnnxDetector | null {
+    return this.onnx;
   }
 
   /** Class names, index = class id. */
   get names(): string[] {
-    return this.model.names;
+    return this.onnx?.names ?? this.model.names;
   }
 
-  /** Builds a detector (installed plugins discovered first); see {@link createModel}. */
+  /**
+   * Builds a detector (installed plugins discovered first); see {@link createModel}. A `model` (or
+   * `weights`) ending in `.onnx` runs that file on onnxruntime-node, no YAML needed; `names` then
+   * stands in for its names metadata.
+   */
   static async create(opts: YoloCreateOptions = {}): Promise<YOLO> {
+    const onnx = [opts.model, opts.weights].find((v): v is string => typeof v === 'string' && /\.onnx$/i.test(v));
+    if (onnx) return new YOLO(null, await OnnxDetector.load(onnx, opts.names ? { names: opts.names } : {}));
     return new YOLO(await createModel(opts));
   }
 
@@ -48,12 +64,12 @@ export class YOLO {
    * `Transferred N/M items` and the layers left at their initialisation.
    */
   load(weights: string | Uint8Array, opts: { log?: (line: string) => void } = {}): Promise<TransferReport> {
-    return loadPretrained(this.current, weights, opts.log);
+    return loadPretrained(this.model, weights, opts.log);
   }
 
   /** Detects objects; see {@link PredictOptions}. One {@link Results} per image. */
   predict(source: Source | Source[], opts: PredictOptions = {}): Promise<Results[]> {
-    return predict(this.current, source, opts);
+    return predict(this.onnx ?? this.model, source, opts);
   }
 
   /** `{ layers, parameters, gradients, gflops }` plus the per-layer table and ultralytics' summary line. */
@@ -80,9 +96,9 @@ export class YOLO {
    * is that same model (disposed with this detector).
    */
   async train(opts: TrainOptions): Promise<TrainResult> {
-    const result = await train(this.current, opts);
+    const result = await train(this.model, opts);
     if (result.model !== this.current) {
-      this.current.dispose();
+      this.model.dispose();
       this.current = result.model;
     }
     return result;
@@ -90,11 +106,12 @@ export class YOLO {
 
   /** Validates this model on a dataset. */
   val(opts: ValOptions): Promise<ValidateResult> {
-    return val(this.current, opts);
+    return val(this.onnx ?? this.model, opts);
   }
 
-  /** Frees the model's tensors. */
+  /** Frees the model's tensors (or the onnxruntime session). */
   dispose(): void {
-    this.current.dispose();
+    this.current?.dispose();
+    void this.onnx?.dispose();
   }
 }

@@ -1,12 +1,17 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
 import { initBackend, manualSeed, tf } from '@yolomods/core';
 import { YOLO } from '../src/index';
 
-// Every bundled config at scale n: the ONNX file runs in onnxruntime and gives TF.js's decoded output.
+// Every bundled config at scale n: the ONNX file runs in onnxruntime and gives TF.js's decoded output, and
+// predicting from the file alone (YOLO.create({ model: 'x.onnx' })) gives TF.js's predictions.
 const CONFIGS = ['yolov8n.yaml', 'yolov8n-DySample.yaml', 'yolov8n-AKConv.yaml', 'yolov8n-DynamicConv.yaml', 'yolov8n-C2f-DynamicConv.yaml', 'yolov8n-ASFF.yaml', 'yolov8n-DAttention.yaml'];
 
 describe('ONNX export of the bundled configs at scale n (wasm vs onnxruntime)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'yolomods-onnx-'));
   beforeAll(async () => {
     await initBackend({ backend: 'wasm', log: false });
   });
@@ -29,6 +34,20 @@ describe('ONNX export of the bundled configs at scale n (wasm vs onnxruntime)', 
       expect(worst).toBeLessThan(2e-3);
       tf.dispose([x, nchw, out.y!, ...out.feats, want]);
       await session.release();
+      // the file alone predicts what the TF.js model predicts: the 20 best scores (no suppression)
+      const file = join(dir, name.replace('.yaml', '.onnx'));
+      yolo.export({ format: 'onnx', imgsz: [64, 96], file });
+      const fromFile = await YOLO.create({ model: file });
+      const picture = tf.randomUniform([64, 96, 3], 0, 1, 'float32', 5);
+      const opts = { conf: 0, iou: 1, maxDet: 20, imgsz: 96, keepImage: false };
+      const [a] = await yolo.predict(picture, opts);
+      const [b] = await fromFile.predict(picture, opts);
+      expect(b!.inputShape).toEqual([64, 96]);
+      expect(b!.names).toEqual(yolo.names);
+      expect(b!.boxes.conf).toHaveLength(20);
+      b!.boxes.conf.forEach((c, i) => expect(Math.abs(c - a!.boxes.conf[i]!)).toBeLessThan(1e-3));
+      picture.dispose();
+      fromFile.dispose();
       yolo.dispose();
     });
   }

@@ -7,7 +7,8 @@ import { DetectionLoss } from '../loss/index';
 import { YoloDataset, loadDataset } from '../data/index';
 import { parseArgs } from './hyp';
 import { train, type TrainResult } from './trainer';
-import { validate, type ValidateResult } from './validator';
+import { validate, validateOnnx, type ValidateResult } from './validator';
+import { OnnxDetector } from '../onnx-model';
 
 /**
  * Resolves `model=` for training: a YAML path or a bundled name (ours or an installed plugin's, scale
@@ -44,23 +45,23 @@ export interface ValOptions {
   iou?: number;
   /** Print the table (default true). */
   verbose?: boolean;
+  /** ultralytics' rectangular batches (default true; an .onnx file with a static shape always uses squares). */
+  rect?: boolean;
   /** Split to use (`val` or `train`). */
   split?: 'val' | 'train';
 }
 
-/** Validates `model` on a dataset's `val` split; prints ultralytics' table when verbose. */
-export async function val(model: DetectionModel, opts: ValOptions): Promise<ValidateResult> {
+/** Validates `model` (TF.js, or an `.onnx` file's {@link OnnxDetector}) on a dataset's `val` split; prints ultralytics' table when verbose. */
+export async function val(model: DetectionModel | OnnxDetector, opts: ValOptions): Promise<ValidateResult> {
   const data = loadDataset(opts.data);
-  if (model.nc !== data.nc) throw new Error(`val: the model has nc=${model.nc} but ${opts.data} has ${data.nc} classes`);
-  const ds = await YoloDataset.load(opts.split === 'train' ? data.train : data.val, data.nc, opts.imgsz ?? 640);
-  return validate(model, ds, {
-    batch: opts.batch ?? 16,
-    conf: opts.conf ?? 0.001,
-    iou: opts.iou ?? 0.7,
-    verbose: opts.verbose ?? true,
-    names: data.names,
-    loss: new DetectionLoss({ nc: model.nc, stride: model.stride }),
-  });
+  const onnx = model instanceof OnnxDetector;
+  const nc = onnx ? model.names.length : model.nc;
+  if (nc !== data.nc) throw new Error(`val: the model${onnx ? ` ${model.file}` : ''} has nc=${nc} but ${opts.data} has ${data.nc} classes`);
+  const imgsz = opts.imgsz ?? (onnx && !model.dynamic ? model.imgsz[0] : 640);
+  const ds = await YoloDataset.load(opts.split === 'train' ? data.train : data.val, data.nc, imgsz);
+  const common = { batch: opts.batch ?? 16, conf: opts.conf ?? 0.001, iou: opts.iou ?? 0.7, verbose: opts.verbose ?? true, names: data.names, ...(opts.rect !== undefined ? { rect: opts.rect } : {}) };
+  if (onnx) return validateOnnx(model, ds, common);
+  return validate(model, ds, { ...common, loss: new DetectionLoss({ nc: model.nc, stride: model.stride }) });
 }
 
 /** `yolomods train key=value …`: builds the model for the dataset's classes and trains. */

@@ -1,6 +1,6 @@
 export { train, incrementPath, type TrainOptions, type TrainResult, type TrainContext } from './trainer';
 export { val, trainCommand, buildModel, type ValOptions } from './commands';
-export { validate, type ValidateOptions, type ValidateResult } from './validator';
+export { validate, validateOnnx, type ValidateOptions, type ValidateResult } from './validator';
 export { DEFAULT_ARGS, parseArgs, type TrainArgs } from './hyp';
 export { Optimizer, freezeLayers, resolveOptimizer, type ParamGroup } from './optimizer';
 export { ModelEMA } from './ema';
