@@ -5,7 +5,7 @@ export { discoverPlugins, findPluginPackages, type InstalledPlugin } from './plu
 export { predict, expandSources, type PredictOptions, type Source } from './predict';
 export { OnnxDetector, type OnnxDetectorOptions } from './onnx-model';
 export { Results, type Boxes, type Speed, type DetectionJson, type SamplingPoints } from './results';
-export { decodeImage, letterbox, scaleBoxes, type RgbImage, type Letterboxed } from './image';
+export { decodeImage, letterbox, scaleBoxes, toInput, type RgbImage, type Letterboxed, type LetterboxOptions } from './image';
 export { loadPt, type PtCheckpoint } from './weights/pt';
 export { loadPretrained } from './build';
 export { transferWeights, alignLayers, layerRows, type TransferReport, type LayerRow } from './weights/transfer';
@@ -21,5 +21,5 @@ export * from './data/index';
 export * from './train/index';
 
 // --- post-processing ---
-export { nonMaxSuppression, type NmsOptions, type Detections } from './nms';
+export { nonMaxSuppression, nmsOnArray, type NmsOptions, type Detections, type PredictionLayout } from './nms';
 export { runCli, type CliIo } from './cli';
