@@ -31,7 +31,8 @@ export default defineConfig([
     entry: ['src/index.ts'],
     format: ['esm', 'cjs'],
     dts: true,
-    clean: true,
+    // The two builds run at once: this clean must not remove what the browser build writes.
+    clean: ['!browser.js'],
     sourcemap: false,
     target: 'node20',
   },

@@ -14,8 +14,9 @@ export interface InitBackendOptions {
   /** Log the chosen backend (once per process). Default true. */
   log?: boolean;
   /**
-   * wasm threads in Node (`YOLOMODS_THREADS` wins over this); default: the available cores. Only
-   * the first wasm start in a process applies it. Falls back to 1 thread, logging why.
+   * wasm threads in Node (`YOLOMODS_THREADS` wins over this) or in a cross-origin isolated page;
+   * default: the available cores. Only the first wasm start in a process (page) applies it. Falls
+   * back to 1 thread, logging why.
    */
   threads?: number;
   /**
