@@ -1,5 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
 import yaml from 'js-yaml';
+import { files } from './io/files';
 import { Module, Sequential } from './module';
 import { DetectionModel, type LayerInfo } from './model';
 import { registry as defaultRegistry, type Registry } from './standard';
@@ -25,8 +25,8 @@ export type ModelConfig = Record<string, unknown>;
 export function loadConfig(cfg: string | ModelConfig): ModelConfig {
   if (typeof cfg !== 'string') return structuredClone(cfg);
   const isPath = !cfg.includes('\n') && /\.ya?ml$/i.test(cfg.trim());
-  if (isPath && !existsSync(cfg)) throw new Error(`model config file not found: ${cfg}`);
-  const text = isPath ? readFileSync(cfg, 'utf8') : cfg;
+  if (isPath && !files.exists(cfg)) throw new Error(`model config file not found: ${cfg}`);
+  const text = isPath ? files.readText(cfg) : cfg;
   let d: unknown;
   try {
     d = yaml.load(text);

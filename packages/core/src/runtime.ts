@@ -4,8 +4,8 @@ import { createRequire } from 'node:module';
 import { registerWasmKernels } from './wasm/kernels';
 import { prepareWasmThreads, requestedThreads, wasmThreads } from './wasm/threads';
 
-/** Backends yolomods can run on, fastest first. */
-export type BackendName = 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
+/** Backends yolomods can run on, fastest first (`tensorflow` in Node only, `webgl` in browsers only). */
+export type BackendName = 'tensorflow' | 'webgpu' | 'webgl' | 'wasm' | 'cpu';
 
 /** Options for {@link initBackend}. */
 export interface InitBackendOptions {
@@ -14,10 +14,17 @@ export interface InitBackendOptions {
   /** Log the chosen backend (once per process). Default true. */
   log?: boolean;
   /**
-   * wasm threads in Node (`YOLOMODS_THREADS` wins over this); default: the available cores. Only
-   * the first wasm start in a process applies it. Falls back to 1 thread, logging why.
+   * wasm threads in Node (`YOLOMODS_THREADS` wins over this) or in a cross-origin isolated page;
+   * default: the available cores. Only the first wasm start in a process (page) applies it. Falls
+   * back to 1 thread, logging why.
    */
   threads?: number;
+  /**
+   * Browser only (Node loads the binaries from the installed package and ignores this): where the
+   * tfjs wasm binaries are served — a directory URL ending in `/`, or one URL per binary — passed to
+   * tfjs' `setWasmPaths` before the wasm backend first starts. Default: the page's directory.
+   */
+  wasmPaths?: string | Record<'tfjs-backend-wasm.wasm' | 'tfjs-backend-wasm-simd.wasm' | 'tfjs-backend-wasm-threaded-simd.wasm', string>;
 }
 
 // wasm gradient kernels (and fixes) are registered once, before any backend starts.

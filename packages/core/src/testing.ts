@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { files } from './io/files';
 import { tf } from './runtime';
 import { parseSafetensors } from './io/safetensors';
 import { Module, toTorchLayout } from './module';
@@ -39,7 +39,7 @@ function numbered(t: TensorMap, base: string): HostTensor[] {
 
 /** Reads a fixture case from a path or bytes. */
 export function readCase(file: string | Uint8Array): FixtureCase {
-  const bytes = typeof file === 'string' ? readFileSync(file) : file;
+  const bytes = typeof file === 'string' ? files.readBytes(file) : file;
   const { tensors, metadata } = parseSafetensors(bytes, typeof file === 'string' ? file : 'case');
   const weights: TensorMap = {};
   for (const [k, v] of Object.entries(tensors)) if (k.startsWith('weights.')) weights[k.slice(8)] = v;

@@ -1,0 +1,177 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { chromium, type Browser } from 'playwright-core';
+import { initBackend, manualSeed, parseModel, tf } from '../src/index';
+import { config } from './fixtures';
+
+// The browser build (dist/browser.js, picked by the `browser` export condition) bundled into a page,
+// served cross-origin isolated, run in headless Chromium and compared with the same forward in Node.
+
+const CHROMIUM = '/usr/bin/chromium';
+const here = path.dirname(fileURLToPath(import.meta.url));
+const pkgDir = path.resolve(here, '..');
+const wasmDir = path.join(path.dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
+const SEED = 7;
+const IMGSZ = 64;
+
+// The page: the same model, seed and input as forwardInNode, on the browser build of @yolomods/core.
+const PAGE = `
+import { initBackend, manualSeed, parseModel, tf, wasmThreads } from '@yolomods/core';
+window.runForward = async (yamlText, seed, imgsz) => {
+  const backend = await initBackend({ backend: 'wasm', wasmPaths: '/wasm/', log: false });
+  const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
+  const before = tf.memory().numTensors;
+  manualSeed(seed);
+  const model = parseModel(yamlText, { scale: 'n' }).eval();
+  const x = tf.randomUniform([1, imgsz, imgsz, 3], 0, 1, 'float32', seed);
+  const out = model.forward(x);
+  const y = Array.from(await out.y.data());
+  const feats = [];
+  for (const f of out.feats) feats.push(...(await f.data()));
+  tf.dispose([x, out.y, ...out.feats]);
+  model.dispose();
+  const leaked = tf.memory().numTensors - before;
+  const wasmFiles = performance.getEntriesByType('resource').map((e) => e.name).filter((n) => n.endsWith('.wasm')).map((n) => n.split('/').pop());
+  return { backend, simd, threads: wasmThreads(), isolated: self.crossOriginIsolated, y, feats, leaked, wasmFiles };
+};
+window.autoBackend = async () => {
+  const c = document.createElement('canvas');
+  const webgl = !!(c.getContext('webgl2') || c.getContext('webgl'));
+  return { chosen: await initBackend({ log: false }), webgl, hasWebgpuFactory: !!tf.findBackendFactory('webgpu') };
+};
+`;
+
+async function forwardInNode(yamlText: string): Promise<{ y: number[]; feats: number[]; leaked: number }> {
+  await initBackend({ backend: 'wasm', log: false });
+  const before = tf.memory().numTensors;
+  manualSeed(SEED);
+  const model = parseModel(yamlText, { scale: 'n' }).eval();
+  const x = tf.randomUniform([1, IMGSZ, IMGSZ, 3], 0, 1, 'float32', SEED) as tf.Tensor4D;
+  const out = model.forward(x);
+  const y = Array.from(await out.y!.data());
+  const feats: number[] = [];
+  for (const f of out.feats) feats.push(...(await f.data()));
+  tf.dispose([x, out.y!, ...out.feats]);
+  model.dispose();
+  return { y, feats, leaked: tf.memory().numTensors - before };
+}
+
+function maxAbsDiff(a: number[], b: number[]): number {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}
+
+const haveChromium = existsSync(CHROMIUM);
+if (!haveChromium) console.warn(`browser.test.ts skipped: ${CHROMIUM} is absent (apt-get install chromium)`);
+
+describe.skipIf(!haveChromium)('browser build in headless Chromium', () => {
+  let server: Server;
+  let browser: Browser;
+  let base = '';
+  let bundle = '';
+  const served: string[] = [];
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'yolomods-browser-'));
+
+  beforeAll(async () => {
+    if (!existsSync(path.join(pkgDir, 'dist/browser.js'))) throw new Error('packages/core/dist/browser.js is missing: run `pnpm build` first');
+    const entry = path.join(tmp, 'page.js');
+    writeFileSync(entry, PAGE);
+    // '@yolomods/core' resolves through packages/core/package.json's exports, as in a user's project.
+    mkdirSync(path.join(tmp, 'node_modules/@yolomods'), { recursive: true });
+    symlinkSync(pkgDir, path.join(tmp, 'node_modules/@yolomods/core'), 'dir');
+    const result = await build({
+      entryPoints: [entry],
+      bundle: true,
+      write: false,
+      format: 'esm',
+      platform: 'browser',
+      conditions: ['browser'],
+      target: 'es2022',
+      logLevel: 'silent',
+      metafile: true,
+    });
+    bundle = result.outputFiles[0]!.text;
+    const ours = Object.keys(result.metafile!.inputs).map((f) => path.resolve(f)).filter((f) => f.startsWith(pkgDir + path.sep) && !f.includes(`${path.sep}node_modules${path.sep}`) && !f.includes('(disabled)'));
+    expect(ours.map((f) => path.relative(pkgDir, f))).toEqual(['dist/browser.js']);
+
+    server = createServer((req, res) => {
+      const url = (req.url ?? '/').split('?')[0]!;
+      served.push(url);
+      res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
+      res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
+      res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
+      if (url === '/') {
+        res.setHeader('Content-Type', 'text/html');
+        res.end('<!doctype html><meta charset="utf-8"><script type="module" src="/page.js"></script>');
+      } else if (url === '/page.js') {
+        res.setHeader('Content-Type', 'text/javascript');
+        res.end(bundle);
+      } else if (/^\/wasm\/tfjs-backend-wasm(-simd|-threaded-simd)?\.wasm$/.test(url)) {
+        res.setHeader('Content-Type', 'application/wasm');
+        res.end(readFileSync(path.join(wasmDir, url.slice('/wasm/'.length))));
+      } else {
+        res.statusCode = 404;
+        res.end();
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--headless=new'] });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('runs a yolov8n forward on threaded SIMD wasm equal to the Node forward', async () => {
+    const yamlText = readFileSync(config('yolov8', 'yolov8.yaml'), 'utf8');
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    // tfjs caps XNNPACK at half of navigator.hardwareConcurrency: report 4 cores so a 2-core CI box still gets 2 threads.
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Emulation.setHardwareConcurrencyOverride', { hardwareConcurrency: 4 });
+    await page.goto(`${base}/`);
+    await page.waitForFunction(() => typeof (window as unknown as { runForward?: unknown }).runForward === 'function');
+    const got = await page.evaluate(
+      ([text, seed, imgsz]) => (window as unknown as { runForward: (t: string, s: number, i: number) => Promise<unknown> }).runForward(text, seed, imgsz),
+      [yamlText, SEED, IMGSZ] as const,
+    ) as { backend: string; simd: boolean; threads: number; isolated: boolean; y: number[]; feats: number[]; leaked: number; wasmFiles: string[] };
+    expect(errors).toEqual([]);
+    expect(got.backend).toBe('wasm');
+    expect(got.simd).toBe(true);
+    expect(got.isolated).toBe(true);
+    // cross-origin isolated + SIMD: tfjs fetched the threaded-SIMD binary from the wasmPaths directory.
+    expect(got.wasmFiles).toEqual(['tfjs-backend-wasm-threaded-simd.wasm']);
+    expect(served).toContain('/wasm/tfjs-backend-wasm-threaded-simd.wasm');
+    expect(got.threads).toBe(2);
+    const want = await forwardInNode(yamlText);
+    // The page frees what Node frees (core's model.dispose() leaves the same tensor count behind in both).
+    expect(got.leaked).toBe(want.leaked);
+    expect(got.y).toHaveLength((IMGSZ / 8) ** 2 * (1 + 1 / 4 + 1 / 16) * 84);
+    const dy = maxAbsDiff(got.y, want.y);
+    const dfeats = maxAbsDiff(got.feats, want.feats);
+    expect(dy).toBeLessThan(1e-4);
+    expect(dfeats).toBeLessThan(1e-4);
+    // Not a constant output: the check above would be vacuous on zeros.
+    expect(Math.max(...want.feats.map(Math.abs))).toBeGreaterThan(0.1);
+
+    const auto = await page.evaluate(() => (window as unknown as { autoBackend: () => Promise<{ chosen: string; webgl: boolean; hasWebgpuFactory: boolean }> }).autoBackend());
+    // webgpu's package is not imported by the page, so automatic choice is webgl where the browser has it, else wasm.
+    expect(auto.hasWebgpuFactory).toBe(false);
+    expect(auto.chosen).toBe(auto.webgl ? 'webgl' : 'wasm');
+    console.info(`browser: wasm ${got.threads} thread(s), files ${got.wasmFiles.join(', ')}; max |browser − node| y ${dy}, feats ${dfeats}; automatic choice ${auto.chosen}`);
+    await page.close();
+  });
+});
