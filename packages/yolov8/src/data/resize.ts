@@ -66,29 +66,36 @@ export function resizeLinearInto(img: Rgb, w: number, h: number, out: Uint8Array
   // Rows keep their weights at the edges and read a clamped row instead, as cv2 does.
   const yt = taps(sh, h, false);
   const rowLen = w * 3;
+  // Source byte offsets of both taps per destination pixel (the right tap clamped at the edge).
+  const s0 = new Int32Array(w);
+  const s1 = new Int32Array(w);
+  for (let x = 0; x < w; x++) {
+    s0[x] = xt.ofs[x]! * 3;
+    s1[x] = xt.ofs[x]! + 1 < sw ? s0[x]! + 3 : s0[x]!;
+  }
+  const a0 = xt.w0;
+  const a1 = xt.w1;
   // Horizontally resized source rows, cached as cv2 does (two live rows).
   const rows = [new Int32Array(rowLen), new Int32Array(rowLen)];
   const rowOf = [-1, -1];
-  const hrow = (sy: number, buf: Int32Array) => {
-    const base = sy * sw * 3;
-    for (let x = 0; x < w; x++) {
-      const s = base + xt.ofs[x]! * 3;
-      const a0 = xt.w0[x]!;
-      const a1 = xt.w1[x]!;
-      const s1 = xt.ofs[x]! + 1 < sw ? s + 3 : s;
-      buf[3 * x] = data[s]! * a0 + data[s1]! * a1;
-      buf[3 * x + 1] = data[s + 1]! * a0 + data[s1 + 1]! * a1;
-      buf[3 * x + 2] = data[s + 2]! * a0 + data[s1 + 2]! * a1;
-    }
-  };
   const row = (sy: number): Int32Array => {
     if (rowOf[0] === sy) return rows[0]!;
     if (rowOf[1] === sy) return rows[1]!;
-    // replace the row not needed next (the older one)
+    // replace the older row: source rows are visited in increasing order
     const k = rowOf[0]! < rowOf[1]! ? 0 : 1;
-    hrow(sy, rows[k]!);
+    const buf = rows[k]!;
+    const base = sy * sw * 3;
+    for (let x = 0, d = 0; x < w; x++, d += 3) {
+      const p = base + s0[x]!;
+      const q = base + s1[x]!;
+      const u = a0[x]!;
+      const v = a1[x]!;
+      buf[d] = data[p]! * u + data[q]! * v;
+      buf[d + 1] = data[p + 1]! * u + data[q + 1]! * v;
+      buf[d + 2] = data[p + 2]! * u + data[q + 2]! * v;
+    }
     rowOf[k] = sy;
-    return rows[k]!;
+    return buf;
   };
   for (let y = 0; y < h; y++) {
     const sy = yt.ofs[y]!;
