@@ -61,16 +61,14 @@ function checkSettings(file: string, want: Record<string, unknown>): void {
     return;
   }
   const had = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-  const keys = new Set([...Object.keys(had), ...Object.keys(want)]);
-  for (const k of keys) {
-    const a = had[k];
-    const b = want[k];
-    if (k === 'train' && a && b && typeof a === 'object' && typeof b === 'object') {
-      for (const t of new Set([...Object.keys(a), ...Object.keys(b)])) {
-        const [x, y] = [(a as Record<string, unknown>)[t], (b as Record<string, unknown>)[t]];
-        if (!isDeepStrictEqual(x, y)) throw new Error(`${file}: this comparison was run with ${t}=${JSON.stringify(x)}, now ${t}=${JSON.stringify(y)}; use another folder (name=…) or the same settings to resume`);
-      }
-    } else if (!isDeepStrictEqual(a, b)) throw new Error(`${file}: this comparison was run with ${k}=${JSON.stringify(a)}, now ${k}=${JSON.stringify(b)}; use another folder (name=…) or the same settings to resume`);
+  // the training keys are compared one by one, so the message names the key that changed
+  const flat = (o: Record<string, unknown>) => {
+    const { train, ...rest } = o;
+    return train && typeof train === 'object' ? { ...rest, ...(train as Record<string, unknown>) } : o;
+  };
+  const [a, b] = [flat(had), flat(want)];
+  for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) {
+    if (!isDeepStrictEqual(a[k], b[k])) throw new Error(`${file}: this comparison was run with ${k}=${JSON.stringify(a[k])}, now ${k}=${JSON.stringify(b[k])}; use another folder (name=…) or the same settings to resume`);
   }
 }
 
@@ -108,6 +106,7 @@ export async function ablation(opts: AblationOptions): Promise<AblationResult> {
       log(`compare: model ${i + 1}/${opts.models.length} ${spec}`);
       try {
         const row = await runOne(spec, opts.weights?.[i] || undefined, dir, name, data.nc, args, opts, log);
+        mkdirSync(dir, { recursive: true }); // given weights: nothing trained into the folder
         writeFileSync(done, JSON.stringify(row, null, 2));
         rows.push(row);
       } catch (e) {
@@ -124,6 +123,7 @@ export async function ablation(opts: AblationOptions): Promise<AblationResult> {
 async function runOne(spec: string, weights: string | undefined, dir: string, name: string, nc: number, args: TrainArgs, opts: AblationOptions, log: (line: string) => void): Promise<CompareRow> {
   let best = weights;
   let trained: CompareRow['train'];
+  let cols: Record<string, number[]> = {};
   if (!best) {
     const last = path.join(dir, 'weights', 'last.safetensors');
     const t0 = performance.now();
@@ -138,7 +138,7 @@ async function runOne(spec: string, weights: string | undefined, dir: string, na
       (await train(model, { ...(args as Partial<TrainArgs>), model: spec, resume: false, project: path.dirname(dir), name, exist_ok: true, ...common })).model.dispose();
     }
     best = path.join(dir, 'weights', 'best.safetensors');
-    const cols = readResults(path.join(dir, 'results.csv'));
+    cols = readResults(path.join(dir, 'results.csv'));
     trained = { imgsz: args.imgsz, gflops: 0, epochs: cols.epoch?.length ?? 0, seconds: (performance.now() - t0) / 1000 };
   }
   const model = await createModel({ weights: best, ...(weights && opts.scale ? { scale: opts.scale } : {}) });
@@ -149,7 +149,6 @@ async function runOne(spec: string, weights: string | undefined, dir: string, na
     const cost = await measureCost(model, opts.costImgsz ?? 640, opts.runs);
     const row: CompareRow = { model: spec, ...cost, metrics: { precision, recall, map50, map5095 } };
     if (trained) {
-      const cols = readResults(path.join(dir, 'results.csv'));
       row.train = { ...trained, gflops: model.info({ imgsz: args.imgsz }).gflops };
       row.curve = { map50: cols['metrics/mAP50(B)'] ?? [], map5095: cols['metrics/mAP50-95(B)'] ?? [] };
     }

@@ -6,9 +6,9 @@ import { initBackend } from '@yolomods/core';
 import { configsDir as dysampleConfigs } from '@yolomods/dysample';
 import { ablation, type AblationOptions } from '../src/ablation';
 import { generateSynthetic } from '../src/data/index';
-import { loadCheckpoint } from '../src/train/index';
+import { loadCheckpoint, val } from '../src/train/index';
 import { createModel } from '../src/build';
-import { config } from './helpers';
+import { config, fixture } from './helpers';
 
 // Tiny but real: scale t at 64 px on a generated one-class dataset, two epochs per model, wasm backend.
 describe('ablation (compare with training)', () => {
@@ -42,7 +42,13 @@ describe('ablation (compare with training)', () => {
       expect(row.error).toBeUndefined();
       expect(row.curve!.map5095).toHaveLength(2);
       expect(row.train).toMatchObject({ imgsz: 64, epochs: 2 });
-      expect(row.metrics!.map50).toBeGreaterThanOrEqual(0);
+      // the row's metrics are those of its best checkpoint, validated here on their own
+      const folder = r.rows.indexOf(row) === 0 ? '1-yolov8' : '2-yolov8-DySample';
+      const trained = await createModel({ weights: path.join(dir, 'a', folder, 'weights', 'best.safetensors') });
+      const v = await val(trained, { data, imgsz: 64, batch: 16, verbose: false });
+      trained.dispose();
+      const [precision, recall, map50, map5095] = v.metrics.meanResults;
+      expect(row.metrics).toEqual({ precision, recall, map50, map5095 });
       const m = await createModel({ model: row.model, scale: 't', nc: 1 });
       expect([row.parameters, row.gflops, row.train!.gflops]).toEqual([m.info().parameters, m.info({ imgsz: 640 }).gflops, m.info({ imgsz: 64 }).gflops]);
       m.dispose();
@@ -55,6 +61,18 @@ describe('ablation (compare with training)', () => {
     expect(readFileSync(path.join(dir, 'a', 'compare.csv'), 'utf8').trim().split('\n')).toHaveLength(4);
     for (const f of ['compare.json', '1-yolov8/row.json', '2-yolov8-DySample/weights/best.safetensors', '2-yolov8-DySample/results.csv']) expect(existsSync(path.join(dir, 'a', f)), f).toBe(true);
   }, 600_000);
+
+  it('validates given weights as they are: the COCO weights on coco8 give their own val mAP in the row', async () => {
+    const coco8 = fixture('real/coco8/data.yaml');
+    const weights = fixture('real/yolov8n-coco-fp16.safetensors');
+    const r = await ablation({ models: ['yolov8n.yaml'], data: coco8, weights: [weights], train: { imgsz: 320, batch: 8 }, saveDir: path.join(dir, 'coco'), runs: 1, log: () => {} });
+    const m = await createModel({ weights });
+    const [precision, recall, map50, map5095] = (await val(m, { data: coco8, imgsz: 320, batch: 16, verbose: false })).metrics.meanResults;
+    m.dispose();
+    expect(r.rows[0]!.error, r.rows[0]!.error).toBeUndefined();
+    expect(r.rows[0]!.metrics).toEqual({ precision, recall, map50, map5095 });
+    expect(map5095).toBeGreaterThan(0.3);
+  });
 
   it('is repeatable: the same command into another folder gives bit-equal metrics, curves and weights', async () => {
     const a = JSON.parse(readFileSync(path.join(dir, 'a', '2-yolov8-DySample', 'row.json'), 'utf8'));
