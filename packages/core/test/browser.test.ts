@@ -157,8 +157,9 @@ describe.skipIf(!haveChromium)('browser build in headless Chromium', () => {
     expect(served).toContain('/wasm/tfjs-backend-wasm-threaded-simd.wasm');
     expect(got.threads).toBe(2);
     const want = await forwardInNode(yamlText);
-    // The page frees what Node frees (core's model.dispose() leaves the same tensor count behind in both).
+    // The page frees what Node frees, and both free everything.
     expect(got.leaked).toBe(want.leaked);
+    expect(want.leaked).toBe(0);
     expect(got.y).toHaveLength((IMGSZ / 8) ** 2 * (1 + 1 / 4 + 1 / 16) * 84);
     const dy = maxAbsDiff(got.y, want.y);
     const dfeats = maxAbsDiff(got.feats, want.feats);

@@ -22,7 +22,7 @@ class DflConv extends Module {
   readonly weight: tf.Variable;
   constructor(c1: number) {
     super();
-    this.weight = this.param('weight', tf.reshape(tf.range(0, c1, 1, 'float32'), [1, 1, c1, 1]), { layout: 'oihw', trainable: false });
+    this.weight = this.param('weight', tf.tidy(() => tf.reshape(tf.range(0, c1, 1, 'float32'), [1, 1, c1, 1])), { layout: 'oihw', trainable: false });
   }
   forward(): never {
     throw new Error('DflConv is applied by DFL');
