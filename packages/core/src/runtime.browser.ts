@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import * as tfwasm from '@tensorflow/tfjs-backend-wasm';
 import type { BackendName, InitBackendOptions } from './runtime';
 import { registerWasmKernels } from './wasm/kernels';
-import { prepareWasmThreads, requestedThreads, wasmThreads } from './wasm/threads';
+import { requestedThreads } from './wasm/threads';
+import { startWasm, wasmStartNote } from './wasm/start';
 
 // The browser build of runtime.ts (tsup swaps it in): no node:* import, no process; at module load it
 // does what the Node module does (register the wasm kernels, import the wasm backend).
@@ -22,28 +23,10 @@ function wasmStarted(): boolean {
 async function activateWasm(options: InitBackendOptions): Promise<boolean> {
   if (!wasmStarted() && options.wasmPaths !== undefined) tfwasm.setWasmPaths(options.wasmPaths);
   const threads = requestedThreads(options.threads);
-  const start = async (n: number) => {
-    const plan = prepareWasmThreads(n);
-    try {
-      return { plan, ok: (await tf.setBackend('wasm')) && tf.getBackend() === 'wasm' };
-    } catch {
-      return { plan, ok: false };
-    } finally {
-      plan.settle();
-    }
-  };
-  let { plan, ok } = await start(threads);
-  let why = plan.fallback;
-  if (!ok && threads > 1 && !why) {
-    why = 'the threaded-SIMD module failed to start';
-    ({ ok } = await start(1));
-  }
-  const got = ok ? wasmThreads() : 1;
-  if (got === threads) why = undefined;
-  else why ??= `tfjs started ${got}`;
-  const simd = ok && (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
-  wasmNote = ` (${simd ? 'SIMD' : 'no SIMD'}, ${got} thread${got === 1 ? '' : 's'}${why ? `; ${threads} requested, ${why}` : ''})`;
-  return ok;
+  const started = await startWasm(threads);
+  const simd = started.ok && (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
+  wasmNote = wasmStartNote(started, threads, `${simd ? 'SIMD' : 'no SIMD'}, `);
+  return started.ok;
 }
 
 /** webgpu only when the page imported `@tensorflow/tfjs-backend-webgpu` (an optional peer) and an adapter exists. */

@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { createRequire } from 'node:module';
 import { registerWasmKernels } from './wasm/kernels';
-import { prepareWasmThreads, requestedThreads, wasmThreads } from './wasm/threads';
+import { requestedThreads } from './wasm/threads';
+import { startWasm, wasmStartNote } from './wasm/start';
 
 /** Backends yolomods can run on, fastest first (`tensorflow` in Node only, `webgl` in browsers only). */
 export type BackendName = 'tensorflow' | 'webgpu' | 'webgl' | 'wasm' | 'cpu';
@@ -45,29 +46,11 @@ function tryRequire(name: string): boolean {
 
 let wasmNote = '';
 
-/** Starts wasm with the requested threads; if a threaded start fails, starts it again with one. */
+/** Starts wasm with the requested threads (one if a threaded start fails) and notes how it went. */
 async function activateWasm(threads: number): Promise<boolean> {
-  const start = async (n: number) => {
-    const plan = prepareWasmThreads(n);
-    try {
-      return { plan, ok: (await tf.setBackend('wasm')) && tf.getBackend() === 'wasm' };
-    } catch {
-      return { plan, ok: false };
-    } finally {
-      plan.settle();
-    }
-  };
-  let { plan, ok } = await start(threads);
-  let why = plan.fallback;
-  if (!ok && threads > 1 && !why) {
-    why = 'the threaded-SIMD module failed to start';
-    ({ ok } = await start(1));
-  }
-  const got = ok ? wasmThreads() : 1;
-  if (got === threads) why = undefined;
-  else why ??= `tfjs started ${got}`;
-  wasmNote = ` (${got} thread${got === 1 ? '' : 's'}${why ? `; ${threads} requested, ${why}` : ''})`;
-  return ok;
+  const started = await startWasm(threads);
+  wasmNote = wasmStartNote(started, threads);
+  return started.ok;
 }
 
 async function activate(name: BackendName, options: InitBackendOptions = {}): Promise<boolean> {

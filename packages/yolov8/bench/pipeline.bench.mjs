@@ -1,4 +1,5 @@
-// The pipeline around the network, on the COCO YOLOv8n weights:
+// The pipeline around the network, on the COCO YOLOv8n weights (and, where ../shared has coco128, its val
+// mAP against ultralytics' pipeline):
 //  1. pre (letterbox + input tensor) and post (NMS + boxes to original pixels) for bus.jpg (810×1080) at
 //     640, decode timed apart — target: pre + post ≤ 5 ms;
 //  2. end-to-end predict (decode → boxes) on 32 real pictures (coco128 from ../shared when present, else
@@ -7,7 +8,7 @@
 //     target: onnxruntime end to end ≤ 0.8× PyTorch's.
 // Square 640 letterbox everywhere (a static ONNX graph's input). Build first (`pnpm build`).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,6 +34,12 @@ async function child(job) {
   const { initBackend, tf } = await import('@yolomods/core');
   const y8 = await import('../dist/index.js');
   await initBackend({ backend: 'wasm', threads: job.threads, log: false });
+  if (job.kind === 'coco128') {
+    const yolo = await y8.YOLO.create({ model: 'yolov8n.yaml', weights: WEIGHTS });
+    const r = await yolo.val({ data: job.data, verbose: false });
+    yolo.dispose();
+    return { map50: r.results['metrics/mAP50(B)'], map: r.results['metrics/mAP50-95(B)'] };
+  }
   if (job.kind === 'prepost') {
     const yolo = await y8.YOLO.create({ model: 'yolov8n.yaml', weights: WEIGHTS });
     const t0 = performance.now();
@@ -112,6 +119,17 @@ if (process.argv[2] === '--child') {
   else {
     console.log(`\nbus.jpg (810×1080) → 640, median of 40: decode ${f(pp.decode)} ms (apart), pre ${pp.preNhwc.toFixed(2)} ms (NHWC) / ${pp.preNchw.toFixed(2)} ms (NCHW), post ${pp.post.toFixed(2)} ms (${pp.count} boxes)`);
     console.log(`pre + post = ${(pp.preNhwc + pp.post).toFixed(2)} ms (target ≤ 5 ms: ${pp.preNhwc + pp.post <= 5 ? 'met' : 'NOT met'})`);
+  }
+  // fidelity on coco128 (22 MB, not in the repo): our val against ultralytics' pipeline on the same weights
+  const coco128 = here('../../../../shared/fixtures/real/datasets/coco128/data.yaml');
+  if (existsSync(coco128)) {
+    const ref = JSON.parse(readFileSync(here('../test/fixtures/ultralytics_ref.json'), 'utf8')).val.coco128;
+    const v = run({ kind: 'coco128', threads: cores, data: coco128 });
+    if (v.error) console.log(`\ncoco128 val: n/a: ${v.error}`);
+    else {
+      const d = Math.max(Math.abs(v.map - ref['mAP50-95']), Math.abs(v.map50 - ref.mAP50));
+      console.log(`\ncoco128 val: mAP50-95 ${v.map.toFixed(4)} (ultralytics pipeline ${ref['mAP50-95'].toFixed(4)}), mAP50 ${v.map50.toFixed(4)} (${ref.mAP50.toFixed(4)}): ${d < 0.003 ? 'within' : 'NOT within'} 0.003`);
+    }
   }
   const { from, files } = pictures();
   const torch = torchRun(files);
