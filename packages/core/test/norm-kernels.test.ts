@@ -106,8 +106,10 @@ describe('train-mode BatchNorm and SiLU gradient kernels (wasm) against tf ops (
         // Against float64: within 2e-5 of the largest value, or no worse than twice the tf ops' own error
         // (a mean far above a tiny spread leaves x − μ with few significant bits in float32 either way).
         names.forEach((name, i) => {
-          // The tf-ops path (cpu here, every non-wasm backend) is itself held to the float64 values.
-          expect({ name, cpu: relDiff(cpu[i]!, exact[i]!) < 2e-3 }).toEqual({ name, cpu: true });
+          // The tf-ops path (cpu here, every non-wasm backend) is itself held to the float64 values where
+          // float32 can hold them: a mean more than 100 spreads away leaves x − μ too few bits (seen at
+          // offset −20, spread 0.05 over 2 samples), and there only the wasm bound below applies.
+          if (Math.abs(c.offset) <= 100 * c.spread) expect({ name, cpu: relDiff(cpu[i]!, exact[i]!) < 2e-3 }).toEqual({ name, cpu: true });
           const bound = Math.max(2e-5, 2 * relDiff(cpu[i]!, exact[i]!));
           expect({ name, within: relDiff(wasm[i]!, exact[i]!) <= bound }).toEqual({ name, within: true });
         });
