@@ -25,6 +25,7 @@ export {
   type Plugin,
 } from './registry';
 export { registry, registerStandardBlocks, ctor } from './standard';
+export { configsDirOf } from './configs-dir';
 export { parseModel, loadConfig, type ParseOptions, type ModelConfig } from './parse';
 export { DetectionModel, type LayerInfo, type ModelInfo, type InfoOptions } from './model';
 export { readSafetensors, parseSafetensors, writeSafetensors, type SafetensorsFile, type SafetensorsDtype, type WriteSafetensorsOptions } from './io/safetensors';

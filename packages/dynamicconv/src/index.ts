@@ -1,6 +1,4 @@
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { ctor, registry, rules, type Plugin } from '@yolomods/core';
+import { configsDirOf, ctor, registry, rules, type Plugin } from '@yolomods/core';
 import { DynamicConv } from './dynamic-conv';
 import { C2f_DynamicConv } from './ghost';
 
@@ -8,8 +6,7 @@ export { DynamicConv, CondConv2d, timmPadding } from './dynamic-conv';
 export { GhostModule, C2f_DynamicConv } from './ghost';
 
 /** Absolute path of the bundled YAMLs (`yolov8-DynamicConv.yaml`, `yolov8-C2f-DynamicConv.yaml`). */
-export const configsDir: string =
-  typeof __dirname !== 'undefined' ? path.join(__dirname, '../configs') : fileURLToPath(new URL('../configs', import.meta.url));
+export const configsDir: string = configsDirOf(typeof __dirname !== 'undefined' ? __dirname : undefined, typeof __dirname !== 'undefined' ? undefined : import.meta.url);
 
 // Created once so that registering again (another import, `registry.use`) sees the same builders.
 const buildDynamicConv = ctor(DynamicConv);

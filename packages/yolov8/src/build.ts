@@ -3,7 +3,6 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   loadConfig,
-  parseModel,
   providerOf,
   registry as sharedRegistry,
   type DetectionModel,
@@ -11,6 +10,7 @@ import {
   type Plugin,
   type Registry,
 } from '@yolomods/core';
+import { assemble } from './assemble';
 import { discoverPlugins, usePlugins } from './plugins';
 import { readWeights } from './weights/read';
 import { resolveWeights } from './weights/download';
@@ -115,18 +115,5 @@ export async function createModel(opts: YoloCreateOptions = {}): Promise<Detecti
   if (opts.model !== undefined) ({ cfg, scale } = resolveModel(opts.model, opts.scale, dirs));
   else if (w?.yaml) cfg = w.yaml;
   else throw new Error('YOLO.create: give model (a YAML path/text/object or a bundled name such as yolov8n.yaml) or weights that carry their YAML (.pt, or a yolomods .safetensors)');
-  const model = parseModel(cfg, { scale, nc: opts.nc ?? w?.nc, registry, warn: () => {} });
-  try {
-    if (w) model.loadStateDict(w.stateDict);
-    const names = opts.names ?? w?.names;
-    if (names) {
-      if (names.length !== model.nc) throw new Error(`names has ${names.length} entries but the model has nc=${model.nc}`);
-      model.names = [...names];
-    }
-  } catch (e) {
-    model.dispose();
-    throw new Error(`${typeof opts.weights === 'string' ? opts.weights : 'weights'}: ${(e as Error).message}`);
-  }
-  model.eval();
-  return model;
+  return assemble(cfg, { scale, nc: opts.nc, registry, ...(w ? { weights: w } : {}), ...(opts.names ? { names: opts.names } : {}) });
 }

@@ -1,4 +1,4 @@
-import type { Rgb } from './data/images';
+import type { Rgb } from './data/rgb';
 
 export { decodeImage } from './data/images';
 export { letterbox, scaleBoxes, toInput, type Letterboxed, type LetterboxOptions } from './letterbox';

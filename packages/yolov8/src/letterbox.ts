@@ -1,4 +1,4 @@
-import type { Rgb } from './data/images';
+import type { Rgb } from './data/rgb';
 import { resizeLinearInto } from './data/resize';
 
 /** Python's round(): halves go to the even neighbour (ultralytics computes sizes with it). */

@@ -1,13 +1,17 @@
-import { readFileSync } from 'node:fs';
 import { parseNamesLiteral, readOnnxInfo } from '@yolomods/core';
+import { readBytes, type ByteSource } from './io/bytes';
+import { sourceName } from './io/fetch';
+import { loadOnnxRuntime } from './io/ort';
+import type { OnnxRuntime, OrtSession } from './io/ort-types';
 
-type Ort = typeof import('onnxruntime-node');
-type Session = import('onnxruntime-node').InferenceSession;
+export type { OnnxRuntime };
 
 /** Options of {@link OnnxDetector.load}. */
 export interface OnnxDetectorOptions {
   /** Class names overriding (or standing in for) the file's `names` metadata. */
   names?: string[];
+  /** The onnxruntime module to run on (a page: `await import('onnxruntime-web')`; Node default: onnxruntime-node). */
+  ort?: OnnxRuntime;
 }
 
 /**
@@ -17,8 +21,8 @@ export interface OnnxDetectorOptions {
  */
 export class OnnxDetector {
   private constructor(
-    private readonly session: Session,
-    private readonly ort: Ort,
+    private readonly session: OrtSession,
+    private readonly ort: OnnxRuntime,
     /** File the model came from (named in errors). */
     readonly file: string,
     /** Class names, index = class id. */
@@ -35,15 +39,10 @@ export class OnnxDetector {
     readonly inputName: string,
   ) {}
 
-  /** Loads a detector from an `.onnx` file (path or bytes); throws naming the file when it is not a detector. */
-  static async load(src: string | Uint8Array, opts: OnnxDetectorOptions = {}): Promise<OnnxDetector> {
-    const file = typeof src === 'string' ? src : 'ONNX model';
-    let bytes: Uint8Array;
-    try {
-      bytes = typeof src === 'string' ? new Uint8Array(readFileSync(src)) : src;
-    } catch (e) {
-      throw new Error(`${file}: cannot read: ${(e as Error).message}`);
-    }
+  /** Loads a detector from an `.onnx` file (path or URL, bytes, Blob); throws naming the file when it is not a detector. */
+  static async load(src: ByteSource, opts: OnnxDetectorOptions = {}): Promise<OnnxDetector> {
+    const file = sourceName(src, 'ONNX model');
+    const bytes = await readBytes(src, 'ONNX model');
     const info = readOnnxInfo(bytes, file);
     const meta = info.metadata;
     if (meta.task && meta.task !== 'detect') throw new Error(`${file}: task '${meta.task}' is not supported (only detect)`);
@@ -59,12 +58,7 @@ export class OnnxDetector {
     if (!imgsz.every((d) => typeof d === 'number' && d > 0)) throw new Error(`${file}: input size unknown (no imgsz metadata, shape ${JSON.stringify(input.shape)})`);
     let names = opts.names ?? (meta.names ? parseNamesLiteral(meta.names) : Array.from({ length: nc }, (_, i) => `class${i}`));
     if (names.length !== nc) throw new Error(`${file}: ${names.length} class names given but the output has ${nc} classes`);
-    let ort: Ort;
-    try {
-      ort = await import('onnxruntime-node');
-    } catch {
-      throw new Error(`${file}: running .onnx models needs the optional dependency onnxruntime-node (npm i onnxruntime-node)`);
-    }
+    const ort = await loadOnnxRuntime(file, opts.ort);
     const session = await ort.InferenceSession.create(bytes).catch((e: Error) => {
       throw new Error(`${file}: onnxruntime cannot load it: ${e.message}`);
     });

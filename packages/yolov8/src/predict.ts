@@ -2,8 +2,9 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { exportOnnx, tf, type DetectionModel } from '@yolomods/core';
 import { IMG_FORMATS } from './data/images';
-import { decodeImage, letterbox, scaleBoxes, toInput, type RgbImage } from './image';
-import { nmsOnArray, type NmsOptions, type PredictionLayout } from './nms';
+import { detectRgb, onnxFileEngine, onnxImgsz, roundUp, tfjsEngine, type Engine } from './detect';
+import { decodeImage, scaleBoxes, type RgbImage } from './image';
+import type { NmsOptions } from './nms';
 import { OnnxDetector } from './onnx-model';
 import { Results } from './results';
 
@@ -175,44 +176,6 @@ function ortSession(ort: Ort, model: DetectionModel, imgsz: number): Promise<Ses
   return s;
 }
 
-/** Raw Detect output of one image, in host memory. */
-interface RawOutput {
-  data: Float32Array;
-  dims: [number, number, number];
-  layout: PredictionLayout;
-}
-
-/** What runs the network: the TF.js model, that model re-exported to onnxruntime, or an .onnx file. */
-interface Engine {
-  names: string[];
-  stride: number;
-  /** Letterbox to the minimum rectangle (true) or to the full `imgsz` square. */
-  rect: boolean;
-  layout: 'nhwc' | 'nchw';
-  run(input: Float32Array, h: number, w: number): Promise<RawOutput>;
-}
-
-function tfjsEngine(model: DetectionModel, rect: boolean): Engine {
-  return {
-    names: model.names,
-    stride: Math.max(...model.stride),
-    rect,
-    layout: 'nhwc',
-    async run(input, h, w) {
-      const y = tf.tidy(() => {
-        const { y: yy, feats } = model.forward(tf.tensor4d(input, [1, h, w, 3]));
-        tf.dispose(feats);
-        return yy!;
-      });
-      try {
-        return { data: (await y.data()) as Float32Array, dims: y.shape as [number, number, number], layout: 'bac' };
-      } finally {
-        y.dispose();
-      }
-    },
-  };
-}
-
 function ortEngine(ort: Ort, model: DetectionModel, imgsz: number): Engine {
   return {
     names: model.names,
@@ -228,18 +191,6 @@ function ortEngine(ort: Ort, model: DetectionModel, imgsz: number): Engine {
   };
 }
 
-function onnxFileEngine(det: OnnxDetector): Engine {
-  return {
-    names: det.names,
-    stride: det.stride,
-    rect: det.dynamic,
-    layout: 'nchw',
-    async run(input, h, w) {
-      const y = await det.forward(input, [1, 3, h, w]);
-      return { data: y.data, dims: y.shape as [number, number, number], layout: 'bca' };
-    },
-  };
-}
 
 /**
  * ultralytics predict: decode (EXIF applied) → letterbox (cv2-exact) → forward (eval) → NMS on the raw
@@ -250,9 +201,7 @@ export async function predict(model: DetectionModel | OnnxDetector, source: Sour
   if (opts.backend && opts.backend !== 'tfjs' && opts.backend !== 'onnxruntime') throw new Error(`predict: backend must be tfjs or onnxruntime, got ${String(opts.backend)}`);
   if (model instanceof OnnxDetector) {
     if (opts.fusionMaps || opts.samplingPoints) throw new Error(`predict: fusionMaps and samplingPoints need the TF.js model, not the .onnx file ${model.file}`);
-    // a static graph takes exactly its input size; a dynamic one the requested size as a minimum rectangle
-    const imgsz = model.dynamic ? roundUp(opts.imgsz ?? model.imgsz[0], model.stride) : model.imgsz;
-    return run(onnxFileEngine(model), imgsz, source, opts, {});
+    return run(onnxFileEngine(model), onnxImgsz(model, opts.imgsz), source, opts, {});
   }
   const stride = Math.max(...model.stride);
   const imgsz = roundUp(opts.imgsz ?? 640, stride);
@@ -285,8 +234,6 @@ export async function predict(model: DetectionModel | OnnxDetector, source: Sour
   }
 }
 
-const roundUp = (v: number, stride: number) => Math.ceil(v / stride) * stride;
-
 /** Per-image extras read after the forward (TF.js engine only). */
 interface Extras {
   maps?: () => RgbImage[];
@@ -299,30 +246,22 @@ async function run(engine: Engine, imgsz: number | [number, number], source: Sou
   for (const [i, item] of items.entries()) {
     const t0 = performance.now();
     const img = await item.load();
-    const t1 = performance.now();
-    const lb = letterbox(img, imgsz, { stride: engine.stride, auto: engine.rect });
-    const input = toInput(lb, engine.layout);
-    const t2 = performance.now();
-    const y = await engine.run(input, lb.height, lb.width);
-    const t3 = performance.now();
-    const maps = extras.maps?.();
-    const points = extras.points?.(lb.width, lb.height);
-    const det = nmsOnArray(y.data, y.dims, y.layout, opts)[0]!;
+    const decode = performance.now() - t0;
+    let maps: RgbImage[] | undefined;
+    let points: { layer: number; xyxy: Float32Array }[] | undefined;
+    let inputSize: [number, number] = [0, 0];
+    const d = await detectRgb(engine, img, imgsz, opts, (w, h) => {
+      maps = extras.maps?.();
+      points = extras.points?.(w, h);
+      inputSize = [h, w];
+    });
     const orig: [number, number] = [img.height, img.width];
-    const xyxy = scaleBoxes([lb.height, lb.width], det.xyxy, orig);
-    const boxes = { xyxy: [] as number[][], xywh: [] as number[][], conf: Array.from(det.conf), cls: Array.from(det.cls) };
-    for (let j = 0; j < det.count; j++) {
-      const [x1, y1, x2, y2] = xyxy.subarray(4 * j, 4 * j + 4);
-      boxes.xyxy.push([x1!, y1!, x2!, y2!]);
-      boxes.xywh.push([(x1! + x2!) / 2, (y1! + y2!) / 2, x2! - x1!, y2! - y1!]);
-    }
-    const t4 = performance.now();
-    const speed = { decode: t1 - t0, preprocess: t2 - t1, inference: t3 - t2, postprocess: t4 - t3 };
     const sampling = points?.map(({ layer, xyxy: p }) => {
-      const px = scaleBoxes([lb.height, lb.width], p, orig);
+      const px = scaleBoxes(inputSize, p, orig);
       return { layer, points: Array.from({ length: px.length / 4 }, (_, j) => [px[4 * j]!, px[4 * j + 1]!] as [number, number]) };
     });
-    results.push(new Results(item.path, orig, boxes, engine.names, speed, opts.keepImage === false ? undefined : img, maps, sampling, [lb.height, lb.width]));
+    const speed = { decode, preprocess: d.preprocess, inference: d.inference, postprocess: d.postprocess };
+    results.push(new Results(item.path, orig, d.boxes, engine.names, speed, opts.keepImage === false ? undefined : img, maps, sampling, d.inputShape));
     opts.onProgress?.(i + 1, items.length);
   }
   return results;

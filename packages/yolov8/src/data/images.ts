@@ -1,15 +1,8 @@
 import sharp from 'sharp';
 import { resizeLinear } from './resize';
+import type { Rgb } from './rgb';
 
-/** An RGB image in host memory, HWC. */
-export interface Rgb {
-  /** Pixels, row-major, 3 bytes each. */
-  data: Uint8Array;
-  /** Width in pixels. */
-  width: number;
-  /** Height in pixels. */
-  height: number;
-}
+export type { Rgb } from './rgb';
 
 /** Image suffixes ultralytics accepts (those sharp decodes). */
 export const IMG_FORMATS = new Set(['bmp', 'jpeg', 'jpg', 'png', 'tif', 'tiff', 'webp', 'gif', 'avif']);

@@ -1,4 +1,4 @@
-import type { Rgb } from './images';
+import type { Rgb } from './rgb';
 
 /** OpenCV's fixed-point resize coefficients: weights are scaled by 2^11. */
 const COEF_BITS = 11;

@@ -57,16 +57,4 @@ export function loadCheckpoint(file: string): { tensors: Record<string, HostTens
   return { tensors, meta: JSON.parse(metadata.yolomods) as CheckpointMeta };
 }
 
-/** Splits checkpoint tensors into EMA weights, training weights and optimiser state. */
-export function splitCheckpoint(tensors: Record<string, HostTensor>): { ema: Record<string, HostTensor>; train: Record<string, HostTensor>; optim: Record<string, HostTensor> } {
-  const ema: Record<string, HostTensor> = {};
-  const train: Record<string, HostTensor> = {};
-  const optim: Record<string, HostTensor> = {};
-  for (const [k, v] of Object.entries(tensors)) {
-    if (k.startsWith('train.')) train[k.slice(6)] = v;
-    else if (k.startsWith('optim.')) optim[k] = v;
-    else if (k.startsWith('accum.')) continue;
-    else ema[k] = v;
-  }
-  return { ema, train, optim };
-}
+export { splitCheckpoint } from '../weights/parse';

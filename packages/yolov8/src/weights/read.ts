@@ -1,7 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { parseSafetensors, type ModelConfig, type TensorMap } from '@yolomods/core';
-import { loadPt } from './pt';
-import { splitCheckpoint, type CheckpointMeta } from '../train/checkpoint';
+import type { ModelConfig, TensorMap } from '@yolomods/core';
+import { parseWeights } from './parse';
 
 /** Weights read from a `.safetensors` (plain or a yolomods checkpoint) or an ultralytics `.pt`. */
 export interface LoadedWeights {
@@ -21,18 +20,5 @@ export interface LoadedWeights {
 export function readWeights(w: string | Uint8Array): LoadedWeights {
   const source = typeof w === 'string' ? w : '<weights buffer>';
   if (typeof w === 'string' && !existsSync(w)) throw new Error(`weights file not found: ${w}`);
-  const bytes = typeof w === 'string' ? readFileSync(w) : w;
-  const isZip = bytes[0] === 0x50 && bytes[1] === 0x4b;
-  if (isZip || (typeof w === 'string' && /\.pt$/i.test(w))) {
-    const ck = loadPt(bytes, { source });
-    return { stateDict: ck.stateDict, yaml: ck.yaml, names: ck.names, nc: ck.nc, source };
-  }
-  const { tensors, metadata } = parseSafetensors(bytes, source);
-  if (metadata.yolomods) {
-    const meta = JSON.parse(metadata.yolomods) as CheckpointMeta;
-    return { stateDict: splitCheckpoint(tensors).ema, yaml: meta.model.yaml, names: meta.model.names, nc: meta.model.yaml.nc as number, source };
-  }
-  const yaml = metadata.yaml ? (JSON.parse(metadata.yaml) as ModelConfig) : undefined;
-  const names = metadata.names ? (JSON.parse(metadata.names) as string[]) : undefined;
-  return { stateDict: tensors, yaml, names, nc: names?.length ?? (yaml?.nc as number | undefined), source };
+  return parseWeights(typeof w === 'string' ? readFileSync(w) : w, source, typeof w === 'string' && /\.pt$/i.test(w));
 }

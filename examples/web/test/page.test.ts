@@ -1,0 +1,80 @@
+import { mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '@yolomods/core';
+import { YOLO, type DetectionJson } from '@yolomods/yolov8';
+// @ts-expect-error: plain JS shared with the benchmark
+import { CHROMIUM, buildPage, dropPicture, openPage, root } from '../harness.mjs';
+import { existsSync } from 'node:fs';
+
+// The demo page, built by vite and run in Debian's Chromium: it loads on wasm SIMD (threads, as the
+// preview server sends COOP/COEP), and a dropped bus.jpg gives the detections Node gives on the same weights.
+
+const repo = fileURLToPath(new URL('../../../', import.meta.url));
+const BUS = path.join(repo, 'fixtures/images/bus.jpg');
+const WEIGHTS = path.join(repo, 'fixtures/real/yolov8n-coco-fp16.safetensors');
+const OUT = path.join(root, 'test-output');
+
+type Opened = Awaited<ReturnType<typeof openPage>>;
+
+describe.skipIf(!existsSync(CHROMIUM))('the web example in Chromium', () => {
+  let node: DetectionJson[];
+  let opened: Opened;
+
+  beforeAll(async () => {
+    await buildPage();
+    await initBackend({ backend: 'wasm', log: false });
+    const yolo = await YOLO.create({ weights: WEIGHTS, discover: false });
+    node = (await yolo.predict(BUS))[0]!.toJSON();
+    yolo.dispose();
+    opened = await openPage('?backend=wasm');
+  }, 300_000);
+
+  afterAll(async () => {
+    await opened?.close();
+  });
+
+  it('loads on the wasm SIMD backend with threads (cross-origin isolated)', async () => {
+    const info = await opened.page.evaluate(async () => ({
+      state: document.body.dataset.state,
+      status: document.getElementById('status')!.textContent,
+      isolated: self.crossOriginIsolated,
+      backend: (window as unknown as { yolomods: { backend: string } }).yolomods.backend,
+    }));
+    expect(info.state, `${info.status}\n${opened.logs.join('\n')}`).toBe('ready');
+    expect(info.backend).toBe('wasm');
+    expect(info.isolated).toBe(true);
+    expect(info.status).toContain('(threads)');
+    const wasmFiles = await opened.page.evaluate(() => performance.getEntriesByType('resource').map((e) => e.name).filter((n) => n.endsWith('.wasm')));
+    expect(wasmFiles.some((f) => f.includes('threaded-simd'))).toBe(true);
+  });
+
+  it('a dropped bus.jpg gives the same detections as Node, and the page shows them', async () => {
+    const got = await dropPicture(opened.page, readFileSync(BUS), 'bus.jpg');
+    expect(got.error).toBe('');
+    expect(got.inputShape).toEqual([640, 480]);
+    expect(node.map((d) => d.name)).toEqual(['bus', 'person', 'person', 'person', 'person']);
+    expect(got.detections.map((d: DetectionJson) => d.name)).toEqual(node.map((d) => d.name));
+    got.detections.forEach((d: DetectionJson, i: number) => {
+      const n = node[i]!;
+      expect(Math.abs(d.confidence - n.confidence), `${d.name} ${i} conf`).toBeLessThan(1e-3);
+      for (const k of ['x1', 'y1', 'x2', 'y2'] as const) expect(Math.abs(d.box[k] - n.box[k]), `${d.name} ${i} ${k}`).toBeLessThan(1);
+    });
+    const rows = await opened.page.$$eval('#detections tbody tr', (trs) => trs.map((tr) => tr.textContent));
+    expect(rows).toHaveLength(node.length);
+    expect(rows[0]).toContain('bus');
+    // the bus box is drawn in its class colour (ultralytics' palette, class 5 = #48F90A) along its top edge
+    const bus = got.detections[0]!.box;
+    const px = await opened.page.evaluate(({ x, y }) => {
+      const c = document.getElementById('canvas') as HTMLCanvasElement;
+      const s = c.width / 810;
+      return Array.from(c.getContext('2d')!.getImageData(Math.round(x * s), Math.round(y * s), 1, 1).data.slice(0, 3));
+    }, { x: (bus.x1 + bus.x2) / 2, y: bus.y1 });
+    expect(px).toEqual([0x48, 0xf9, 0x0a]);
+    mkdirSync(OUT, { recursive: true });
+    await opened.page.screenshot({ path: path.join(OUT, 'page-bus.png'), fullPage: true });
+    const status = await opened.page.textContent('#status');
+    expect(status).toContain('1 bus, 4 persons');
+  }, 300_000);
+});
