@@ -37,9 +37,9 @@ export function noNodeImports(srcDir, extra = []) {
 
 /**
  * tsup options of the browser build: `dist/browser.js` (ESM, no node:* imports, Node-only modules swapped
- * for their `.browser.ts` twins). `entry` defaults to the package's `src/index.ts` (same API, same types).
+ * for their `.browser.ts` twins; `plugins`: more esbuild plugins). `entry` defaults to the package's `src/index.ts` (same API, same types).
  */
-export function browserBuild({ entry = 'src/index.ts', dts = false, forbid = [] } = {}) {
+export function browserBuild({ entry = 'src/index.ts', dts = false, forbid = [], plugins = [] } = {}) {
   return {
     entry: { browser: entry },
     format: ['esm'],
@@ -48,6 +48,6 @@ export function browserBuild({ entry = 'src/index.ts', dts = false, forbid = [] 
     sourcemap: false,
     platform: 'browser',
     target: 'es2022',
-    esbuildPlugins: [noNodeImports('src', forbid), browserSwaps('src')],
+    esbuildPlugins: [noNodeImports('src', forbid), browserSwaps('src'), ...plugins],
   };
 }

@@ -1,5 +1,14 @@
+import path from 'node:path';
 import { defineConfig } from 'tsup';
 import { browserBuild } from '../../scripts/tsup-browser.mjs';
+
+/** In the browser build, the tfjs union package is replaced by tfjs-core + gradients + cpu + webgl (src/tfjs.browser-lean.ts). */
+const leanTfjs = {
+  name: 'lean-tfjs',
+  setup(build: { onResolve: (o: { filter: RegExp }, cb: () => { path: string }) => void }) {
+    build.onResolve({ filter: /^@tensorflow\/tfjs$/ }, () => ({ path: path.resolve('src/tfjs.browser-lean.ts') }));
+  },
+};
 
 export default defineConfig([
   {
@@ -12,5 +21,5 @@ export default defineConfig([
     target: 'node20',
   },
   // Same API as the Node entry (its types are dist/index.d.ts); Node-only modules swapped for their .browser.ts twins.
-  browserBuild(),
+  { ...browserBuild({ plugins: [leanTfjs] }), noExternal: ['@tensorflow/tfjs'] },
 ]);

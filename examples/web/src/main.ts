@@ -48,7 +48,7 @@ const drop = $<HTMLElement>('drop');
 const canvas = $<HTMLCanvasElement>('canvas');
 
 /** What the page last did, for people reading the console and for the browser tests. */
-const state = { backend: '' as BackendName | '', model: '', loadMs: 0, results: null as Results | null, error: '' };
+const state = { backend: '' as BackendName | '', model: '', loadMs: 0, results: null as Results | null, error: '', detector: null as Detector | null };
 Object.assign(window, { yolomods: state });
 
 let detector: Detector | null = null;
@@ -75,6 +75,7 @@ async function loadModel(): Promise<void> {
   const next = await loadDetector(file ?? choice.url ?? null, { ...(choice.yaml ? { model: choice.yaml } : {}), scale: 'n' });
   await detector?.dispose();
   detector = next;
+  state.detector = next;
   state.model = file ? `${choice.label} + ${file.name}` : choice.label;
   state.loadMs = performance.now() - t0;
   setStatus(`${state.model} on ${state.backend}${state.backend === 'wasm' ? ` (${crossOriginIsolated ? 'threads' : 'one thread'})` : ''} · loaded in ${state.loadMs.toFixed(0)} ms · ${tf.memory().numTensors} tensors`, 'ready');

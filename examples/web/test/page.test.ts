@@ -77,4 +77,25 @@ describe.skipIf(!existsSync(CHROMIUM))('the web example in Chromium', () => {
     const status = await opened.page.textContent('#status');
     expect(status).toContain('1 bus, 4 persons');
   }, 300_000);
+
+  it('predicts the same on every kind of page image: Blob, ImageBitmap, <img>, canvas, ImageData', async () => {
+    const byKind = await opened.page.evaluate(async (b64) => {
+      const d = (window as unknown as { yolomods: { detector: { predict(x: unknown): Promise<{ toJSON(): unknown[] }> } } }).yolomods.detector;
+      const blob = new Blob([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], { type: 'image/jpeg' });
+      const bitmap = await createImageBitmap(blob, { colorSpaceConversion: 'none' });
+      const img = new Image();
+      img.src = URL.createObjectURL(blob);
+      await img.decode();
+      const canvas = document.createElement('canvas');
+      [canvas.width, canvas.height] = [bitmap.width, bitmap.height];
+      const ctx = canvas.getContext('2d')!;
+      ctx.drawImage(bitmap, 0, 0);
+      const data = ctx.getImageData(0, 0, canvas.width, canvas.height);
+      const out: Record<string, unknown[]> = {};
+      for (const [k, v] of Object.entries({ blob, bitmap, img, canvas, data })) out[k] = (await d.predict(v)).toJSON();
+      return out;
+    }, readFileSync(BUS).toString('base64'));
+    for (const [kind, dets] of Object.entries(byKind)) expect(dets, kind).toEqual(byKind.blob);
+    expect(byKind.blob).toHaveLength(node.length);
+  }, 300_000);
 });
