@@ -32,6 +32,4 @@ export default defineConfig({
   server: { headers: isolation },
   preview: { headers: isolation },
   build: { target: 'es2022', chunkSizeWarningLimit: 2000 },
-  // tfjs-wasm's binaries are fetched at run time (their URLs come from `?url` imports in main.ts).
-  optimizeDeps: { exclude: ['@tensorflow/tfjs-backend-wasm'] },
 });

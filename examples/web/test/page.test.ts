@@ -1,12 +1,10 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '@yolomods/core';
 import { YOLO, type DetectionJson } from '@yolomods/yolov8';
-// @ts-expect-error: plain JS shared with the benchmark
 import { CHROMIUM, buildPage, dropPicture, openPage, root } from '../harness.mjs';
-import { existsSync } from 'node:fs';
 
 // The demo page, built by vite and run in Debian's Chromium: it loads on wasm SIMD (threads, as the
 // preview server sends COOP/COEP), and a dropped bus.jpg gives the detections Node gives on the same weights.
