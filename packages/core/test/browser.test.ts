@@ -1,23 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createRequire } from 'node:module';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
-import { chromium, type Browser } from 'playwright-core';
+import { readFileSync } from 'node:fs';
+import type { Browser } from 'playwright-core';
 import { initBackend, manualSeed, parseModel, tf } from '../src/index';
 import { config } from './fixtures';
+import { CHROMIUM, haveChromium, launchChromium, maxAbsDiff, servePage, type PageSite } from './browser-page';
 
 // The browser build (dist/browser.js, picked by the `browser` export condition) bundled into a page,
 // served cross-origin isolated, run in headless Chromium and compared with the same forward in Node.
 
-const CHROMIUM = '/usr/bin/chromium';
-const here = path.dirname(fileURLToPath(import.meta.url));
-const pkgDir = path.resolve(here, '..');
-const wasmDir = path.join(path.dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
 const SEED = 7;
 const IMGSZ = 64;
 
@@ -63,75 +53,21 @@ async function forwardInNode(yamlText: string): Promise<{ y: number[]; feats: nu
   return { y, feats, leaked: tf.memory().numTensors - before };
 }
 
-function maxAbsDiff(a: number[], b: number[]): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
-}
-
-const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium) console.warn(`browser.test.ts skipped: ${CHROMIUM} is absent (apt-get install chromium)`);
 
 describe.skipIf(!haveChromium)('browser build in headless Chromium', () => {
-  let server: Server;
+  let site: PageSite;
   let browser: Browser;
-  let base = '';
-  let bundle = '';
-  const served: string[] = [];
-  const tmp = mkdtempSync(path.join(os.tmpdir(), 'yolomods-browser-'));
 
   beforeAll(async () => {
-    if (!existsSync(path.join(pkgDir, 'dist/browser.js'))) throw new Error('packages/core/dist/browser.js is missing: run `pnpm build` first');
-    const entry = path.join(tmp, 'page.js');
-    writeFileSync(entry, PAGE);
-    // '@yolomods/core' resolves through packages/core/package.json's exports, as in a user's project.
-    mkdirSync(path.join(tmp, 'node_modules/@yolomods'), { recursive: true });
-    symlinkSync(pkgDir, path.join(tmp, 'node_modules/@yolomods/core'), 'dir');
-    const result = await build({
-      entryPoints: [entry],
-      bundle: true,
-      write: false,
-      format: 'esm',
-      platform: 'browser',
-      conditions: ['browser'],
-      target: 'es2022',
-      logLevel: 'silent',
-      metafile: true,
-    });
-    bundle = result.outputFiles[0]!.text;
-    const ours = Object.keys(result.metafile!.inputs).map((f) => path.resolve(f)).filter((f) => f.startsWith(pkgDir + path.sep) && !f.includes(`${path.sep}node_modules${path.sep}`) && !f.includes('(disabled)'));
-    expect(ours.map((f) => path.relative(pkgDir, f))).toEqual(['dist/browser.js']);
-
-    server = createServer((req, res) => {
-      const url = (req.url ?? '/').split('?')[0]!;
-      served.push(url);
-      res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
-      res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
-      res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
-      if (url === '/') {
-        res.setHeader('Content-Type', 'text/html');
-        res.end('<!doctype html><meta charset="utf-8"><script type="module" src="/page.js"></script>');
-      } else if (url === '/page.js') {
-        res.setHeader('Content-Type', 'text/javascript');
-        res.end(bundle);
-      } else if (/^\/wasm\/tfjs-backend-wasm(-simd|-threaded-simd)?\.wasm$/.test(url)) {
-        res.setHeader('Content-Type', 'application/wasm');
-        res.end(readFileSync(path.join(wasmDir, url.slice('/wasm/'.length))));
-      } else {
-        res.statusCode = 404;
-        res.end();
-      }
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--headless=new'] });
+    site = await servePage(PAGE);
+    expect(site.ownFiles).toEqual(['dist/browser.js']);
+    browser = await launchChromium();
   });
 
   afterAll(async () => {
     await browser?.close();
-    await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
-    rmSync(tmp, { recursive: true, force: true });
+    await site?.close();
   });
 
   it('runs a yolov8n forward on threaded SIMD wasm equal to the Node forward', async () => {
@@ -142,7 +78,7 @@ describe.skipIf(!haveChromium)('browser build in headless Chromium', () => {
     // tfjs caps XNNPACK at half of navigator.hardwareConcurrency: report 4 cores so a 2-core CI box still gets 2 threads.
     const cdp = await page.context().newCDPSession(page);
     await cdp.send('Emulation.setHardwareConcurrencyOverride', { hardwareConcurrency: 4 });
-    await page.goto(`${base}/`);
+    await page.goto(`${site.base}/`);
     await page.waitForFunction(() => typeof (window as unknown as { runForward?: unknown }).runForward === 'function');
     const got = await page.evaluate(
       ([text, seed, imgsz]) => (window as unknown as { runForward: (t: string, s: number, i: number) => Promise<unknown> }).runForward(text, seed, imgsz),
@@ -154,13 +90,15 @@ describe.skipIf(!haveChromium)('browser build in headless Chromium', () => {
     expect(got.isolated).toBe(true);
     // cross-origin isolated + SIMD: tfjs fetched the threaded-SIMD binary from the wasmPaths directory.
     expect(got.wasmFiles).toEqual(['tfjs-backend-wasm-threaded-simd.wasm']);
-    expect(served).toContain('/wasm/tfjs-backend-wasm-threaded-simd.wasm');
+    expect(site.served).toContain('/wasm/tfjs-backend-wasm-threaded-simd.wasm');
     expect(got.threads).toBe(2);
     const want = await forwardInNode(yamlText);
     // The page frees what Node frees, and both free everything.
     expect(got.leaked).toBe(want.leaked);
     expect(want.leaked).toBe(0);
     expect(got.y).toHaveLength((IMGSZ / 8) ** 2 * (1 + 1 / 4 + 1 / 16) * 84);
+    expect(got.y).toHaveLength(want.y.length);
+    expect(got.feats).toHaveLength(want.feats.length);
     const dy = maxAbsDiff(got.y, want.y);
     const dfeats = maxAbsDiff(got.feats, want.feats);
     expect(dy).toBeLessThan(1e-4);
