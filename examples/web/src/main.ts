@@ -48,7 +48,7 @@ const drop = $<HTMLElement>('drop');
 const canvas = $<HTMLCanvasElement>('canvas');
 
 /** What the page last did, for people reading the console and for the browser tests. */
-const state = { backend: '' as BackendName | '', model: '', loadMs: 0, results: null as Results | null, error: '', detector: null as Detector | null };
+const state = { backend: '' as BackendName | '', model: '', loadMs: 0, results: null as Results | null, error: '', detector: null as Detector | null, tensors: () => tf.memory().numTensors };
 Object.assign(window, { yolomods: state });
 
 let detector: Detector | null = null;

@@ -71,14 +71,16 @@ describe.skipIf(!existsSync(CHROMIUM))('the web example in Chromium', () => {
     }, { x: (bus.x1 + bus.x2) / 2, y: bus.y1 });
     expect(px).toEqual([0x48, 0xf9, 0x0a]);
     mkdirSync(OUT, { recursive: true });
-    await opened.page.screenshot({ path: path.join(OUT, 'page-bus.png'), fullPage: true });
+    await opened.page.screenshot({ path: path.join(OUT, 'page-bus.jpg'), type: 'jpeg', quality: 75, fullPage: true });
     const status = await opened.page.textContent('#status');
     expect(status).toContain('1 bus, 4 persons');
   }, 300_000);
 
   it('predicts the same on every kind of page image: Blob, ImageBitmap, <img>, canvas, ImageData', async () => {
     const byKind = await opened.page.evaluate(async (b64) => {
-      const d = (window as unknown as { yolomods: { detector: { predict(x: unknown): Promise<{ toJSON(): unknown[] }> } } }).yolomods.detector;
+      const s = (window as unknown as { yolomods: { tensors(): number; detector: { predict(x: unknown): Promise<{ toJSON(): unknown[] }> } } }).yolomods;
+      const d = s.detector;
+      const before = s.tensors();
       const blob = new Blob([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], { type: 'image/jpeg' });
       const bitmap = await createImageBitmap(blob, { colorSpaceConversion: 'none' });
       const img = new Image();
@@ -91,9 +93,11 @@ describe.skipIf(!existsSync(CHROMIUM))('the web example in Chromium', () => {
       const data = ctx.getImageData(0, 0, canvas.width, canvas.height);
       const out: Record<string, unknown[]> = {};
       for (const [k, v] of Object.entries({ blob, bitmap, img, canvas, data })) out[k] = (await d.predict(v)).toJSON();
-      return out;
+      return { out, leaked: s.tensors() - before };
     }, readFileSync(BUS).toString('base64'));
-    for (const [kind, dets] of Object.entries(byKind)) expect(dets, kind).toEqual(byKind.blob);
-    expect(byKind.blob).toHaveLength(node.length);
+    const { out, leaked } = byKind;
+    for (const [kind, dets] of Object.entries(out)) expect(dets, kind).toEqual(out.blob);
+    expect(out.blob).toHaveLength(node.length);
+    expect(leaked, 'tensors left after five predicts').toBe(0);
   }, 300_000);
 });

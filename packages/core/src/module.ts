@@ -207,7 +207,8 @@ export class Sequential extends Module {
     this.layers = layers.map((m, i) => this.module(String(i), m));
   }
   forward(x: unknown): unknown {
-    return this.layers.reduce((h, m) => m.forward(h), x);
+    // the intermediate outputs are freed here, so a call outside tf.tidy leaks nothing
+    return tf.tidy(() => this.layers.reduce((h, m) => m.forward(h), x) as tf.TensorContainer);
   }
   override toOnnx(g: OnnxBuilder, x: unknown): unknown {
     return this.layers.reduce((h, m, i) => exportChild(g, m, h, String(i)), x);
