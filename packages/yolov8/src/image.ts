@@ -1,7 +1,7 @@
 import type { Rgb } from './data/rgb';
 
 export { decodeImage } from './data/images';
-export { letterbox, scaleBoxes, toInput, type Letterboxed, type LetterboxOptions } from './letterbox';
+export { letterbox, letterboxInput, scaleBoxes, toInput, type Letterboxed, type LetterboxedInput, type LetterboxInputOptions, type LetterboxOptions } from './letterbox';
 
 /** A decoded RGB image in host memory (HWC, 3 bytes per pixel), upright. */
 export type RgbImage = Rgb;

@@ -1,5 +1,5 @@
 import type { Rgb } from './data/rgb';
-import { resizeLinearInto } from './data/resize';
+import { resizeLinearInto, resizeLinearToInput, UNIT } from './data/resize';
 
 /** Python's round(): halves go to the even neighbour (ultralytics computes sizes with it). */
 export function pyRound(x: number): number {
@@ -27,12 +27,8 @@ export interface Letterboxed extends Rgb {
 
 const PAD = 114;
 
-/**
- * ultralytics `LetterBox`: resize keeping the aspect ratio (gain `min(new/old)`, size by Python's
- * round), cv2-exact bilinear resize straight into a canvas of gray 114, padding split as ultralytics
- * does (`round(d ∓ 0.1)`). `imgsz` is a side or `[h, w]`.
- */
-export function letterbox(img: Rgb, imgsz: number | [number, number], opts: LetterboxOptions = {}): Letterboxed {
+/** Resized size and padding of a letterbox: the image is `w`×`h` at (`left`, `top`) of a `W`×`H` canvas. */
+function geometry(img: Rgb, imgsz: number | [number, number], opts: LetterboxOptions): { w: number; h: number; W: number; H: number; left: number; top: number; r: number } {
   const stride = opts.stride ?? 32;
   const auto = opts.auto ?? true;
   const [nh, nw] = typeof imgsz === 'number' ? [imgsz, imgsz] : imgsz;
@@ -54,15 +50,88 @@ export function letterbox(img: Rgb, imgsz: number | [number, number], opts: Lett
   const bottom = Math.round(dh + 0.1);
   const left = Math.round(dw - 0.1) || 0;
   const right = Math.round(dw + 0.1);
-  const W = w + left + right;
-  const H = h + top + bottom;
-  const out = new Uint8Array(W * H * 3).fill(PAD);
-  resizeLinearInto(img, w, h, out, W * 3, (top * W + left) * 3);
+  return { w, h, W: w + left + right, H: h + top + bottom, left, top, r };
+}
+
+/**
+ * ultralytics `LetterBox`: resize keeping the aspect ratio (gain `min(new/old)`, size by Python's
+ * round), cv2-exact bilinear resize straight into a canvas of gray 114, padding split as ultralytics
+ * does (`round(d ∓ 0.1)`). `imgsz` is a side or `[h, w]`.
+ */
+export function letterbox(img: Rgb, imgsz: number | [number, number], opts: LetterboxOptions = {}): Letterboxed {
+  const { w, h, W, H, left, top, r } = geometry(img, imgsz, opts);
+  const out = new Uint8Array(W * H * 3);
+  // gray only where the picture is not
+  const row = W * 3;
+  out.fill(PAD, 0, top * row);
+  out.fill(PAD, (top + h) * row);
+  for (let y = top; y < top + h; y++) {
+    out.fill(PAD, y * row, (y * W + left) * 3);
+    out.fill(PAD, (y * W + left + w) * 3, (y + 1) * row);
+  }
+  resizeLinearInto(img, w, h, out, row, (top * W + left) * 3);
   return { data: out, width: W, height: H, ratio: r, pad: [left, top] };
 }
 
-/** byte → byte / 255 as float32, looked up instead of divided. */
-const UNIT = Float32Array.from({ length: 256 }, (_, i) => i / 255);
+/** Options of {@link letterboxInput}: the letterbox's, the input layout, and where to write it. */
+export interface LetterboxInputOptions extends LetterboxOptions {
+  /** `nhwc` (TF.js) or `nchw` (onnxruntime); default `nhwc`. */
+  layout?: 'nhwc' | 'nchw';
+  /** Array to write into (a batch), else a new one. */
+  out?: Float32Array;
+  /** Index in `out` where this image starts (default 0). */
+  offset?: number;
+}
+
+/** A letterboxed image as network input, and how it was made. */
+export interface LetterboxedInput {
+  /** The input values in 0–1, `3 × height × width` from `offset`, in the layout asked for. */
+  input: Float32Array;
+  /** Canvas width in pixels. */
+  width: number;
+  /** Canvas height in pixels. */
+  height: number;
+  /** Resize gain applied to the original. */
+  ratio: number;
+  /** Left and top padding in pixels. */
+  pad: [number, number];
+}
+
+/**
+ * {@link letterbox} then {@link toInput} in one pass: the cv2-exact resize writes the float32 input
+ * (`nhwc` or `nchw`) directly, gray 114 only in the padding, with no byte canvas in between. The
+ * values are exactly those of `toInput(letterbox(img, imgsz, opts), layout)`.
+ */
+export function letterboxInput(img: Rgb, imgsz: number | [number, number], opts: LetterboxInputOptions = {}): LetterboxedInput {
+  const { w, h, W, H, left, top, r } = geometry(img, imgsz, opts);
+  const layout = opts.layout ?? 'nhwc';
+  if (layout !== 'nhwc' && layout !== 'nchw') throw new Error(`letterboxInput: layout must be nhwc or nchw, got ${String(layout)}`);
+  const offset = opts.offset ?? 0;
+  const out = opts.out ?? new Float32Array(offset + W * H * 3);
+  if (out.length < offset + W * H * 3) throw new Error(`letterboxInput: output holds ${out.length} values, needs ${offset + W * H * 3}`);
+  const gray = UNIT[PAD]!;
+  if (layout === 'nhwc') {
+    const row = W * 3;
+    out.fill(gray, offset, offset + top * row);
+    out.fill(gray, offset + (top + h) * row, offset + H * row);
+    for (let y = top; y < top + h; y++) {
+      out.fill(gray, offset + y * row, offset + (y * W + left) * 3);
+      out.fill(gray, offset + (y * W + left + w) * 3, offset + (y + 1) * row);
+    }
+  } else {
+    for (let c = 0; c < 3; c++) {
+      const o = offset + c * W * H;
+      out.fill(gray, o, o + top * W);
+      out.fill(gray, o + (top + h) * W, o + H * W);
+      for (let y = top; y < top + h; y++) {
+        out.fill(gray, o + y * W, o + y * W + left);
+        out.fill(gray, o + y * W + left + w, o + (y + 1) * W);
+      }
+    }
+  }
+  resizeLinearToInput(img, w, h, out, layout, { width: W, height: H, left, top, offset });
+  return { input: out, width: W, height: H, ratio: r, pad: [left, top] };
+}
 
 /**
  * An RGB image as network input in 0–1: `nhwc` (TF.js) or `nchw` (onnxruntime), written into `out`

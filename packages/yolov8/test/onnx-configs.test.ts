@@ -5,9 +5,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
 import { initBackend, manualSeed, tf } from '@yolomods/core';
 import { YOLO } from '../src/index';
+import { fixture } from './helpers';
 
 // Every bundled config at scale n: the ONNX file runs in onnxruntime and gives TF.js's decoded output, and
-// predicting from the file alone (YOLO.create({ model: 'x.onnx' })) gives TF.js's predictions.
+// predicting from the file alone (YOLO.create({ model: 'x.onnx' })) gives TF.js's predictions, and validating
+// coco8 from the file alone gives TF.js's metrics.
 const CONFIGS = ['yolov8n.yaml', 'yolov8n-DySample.yaml', 'yolov8n-AKConv.yaml', 'yolov8n-DynamicConv.yaml', 'yolov8n-C2f-DynamicConv.yaml', 'yolov8n-ASFF.yaml', 'yolov8n-DAttention.yaml'];
 
 describe('ONNX export of the bundled configs at scale n (wasm vs onnxruntime)', () => {
@@ -51,6 +53,30 @@ describe('ONNX export of the bundled configs at scale n (wasm vs onnxruntime)', 
         expect(Math.abs(c - a!.boxes.conf[i]!)).toBeLessThan(0.05 * a!.boxes.conf[i]!);
       });
       picture.dispose();
+      fromFile.dispose();
+      yolo.dispose();
+    });
+  }
+
+  // Untrained, so at the default conf=0.001 nothing is detected and every mAP is 0 either way: conf=0 keeps
+  // the best 300 boxes per image, some of which hit coco8's boxes, so the metrics are not zero and must agree.
+  for (const name of CONFIGS) {
+    it(`${name} validates coco8 from the .onnx file alone to the TF.js metrics`, async () => {
+      manualSeed(1);
+      const yolo = await YOLO.create({ model: name, nc: 80 });
+      const file = join(dir, name.replace('.yaml', '-80.onnx'));
+      yolo.export({ format: 'onnx', imgsz: 96, file });
+      const fromFile = await YOLO.create({ model: file });
+      const opts = { data: fixture('real/coco8/data.yaml'), imgsz: 96, conf: 0, verbose: false };
+      const a = await yolo.val({ ...opts, rect: false }); // a static graph validates square letterboxes
+      const b = await fromFile.val(opts);
+      expect(b.images).toBe(4);
+      expect(a.results['metrics/mAP50(B)']).toBeGreaterThan(0);
+      expect(a.results['metrics/recall(B)']).toBeGreaterThan(0);
+      // not precision: ultralytics reports it at the max-F1 confidence, which near-equal untrained scores move
+      for (const k of ['metrics/recall(B)', 'metrics/mAP50(B)', 'metrics/mAP50-95(B)', 'fitness'] as const) expect(Math.abs(b.results[k]! - a.results[k]!), k).toBeLessThan(2e-3);
+      expect(b.metrics.perClass.apClassIndex).toEqual(a.metrics.perClass.apClassIndex);
+      b.metrics.maps.forEach((m, c) => expect(Math.abs(m - a.metrics.maps[c]!)).toBeLessThan(2e-3));
       fromFile.dispose();
       yolo.dispose();
     });

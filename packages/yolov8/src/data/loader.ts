@@ -6,7 +6,7 @@ import { toInput } from '../letterbox';
 
 /** One collated batch, ready for the model and the loss. */
 export interface Batch {
-  /** NHWC pixels in [0, 1], `[B, height, width, 3]` row-major. */
+  /** Pixels in [0, 1], row-major: NHWC `[B, height, width, 3]`, or NCHW `[B, 3, height, width]` where {@link valBatch} was asked for it. */
   images: Float32Array;
   /** Batch size. */
   size: number;
@@ -124,13 +124,13 @@ export function epochOrder(n: number, seed: number, epoch: number): number[] {
   return new Rng(seedOf(seed, epoch, 0x5eed)).shuffle(Array.from({ length: n }, (_, i) => i));
 }
 
-function collate(samples: Sample[], imgsz: number, height: number, width: number, files: string[], meta: Batch['meta']): Batch {
+function collate(samples: Sample[], imgsz: number, height: number, width: number, files: string[], meta: Batch['meta'], layout: 'nhwc' | 'nchw' = 'nhwc'): Batch {
   const images = new Float32Array(samples.length * height * width * 3);
   const bi: number[] = [];
   const cls: number[] = [];
   const bb: number[] = [];
   samples.forEach((s, b) => {
-    toInput(s.img, 'nhwc', images, b * height * width * 3);
+    toInput(s.img, layout, images, b * height * width * 3);
     for (let k = 0; k < s.cls.length; k++) {
       const [x1, y1, x2, y2] = s.boxes.slice(4 * k, 4 * k + 4) as [number, number, number, number];
       bi.push(b);
@@ -205,8 +205,8 @@ export function valPlan(ds: YoloDataset, opts: ValPlanOptions = {}): ValPlan {
   return { batches, shapes };
 }
 
-/** Validation batch `k` of `plan`: each image letterboxed (no upscaling) to the batch's shape, no augmentation. */
-export function valBatch(ds: YoloDataset, plan: ValPlan, k: number): Batch {
+/** Validation batch `k` of `plan`: each image letterboxed (no upscaling) to the batch's shape, no augmentation; `images` in `layout` (default `nhwc`; `nchw` for onnxruntime). */
+export function valBatch(ds: YoloDataset, plan: ValPlan, k: number, layout: 'nhwc' | 'nchw' = 'nhwc'): Batch {
   const idx = plan.batches[k];
   if (!idx) throw new Error(`valBatch: batch ${k} does not exist (the plan has ${plan.batches.length})`);
   const [h, w] = plan.shapes[k]!;
@@ -218,7 +218,7 @@ export function valBatch(ds: YoloDataset, plan: ValPlan, k: number): Batch {
     meta.push({ orig: ds.orig(i), ratio: lb.ratio * (s.img.height / h0), pad: lb.pad });
     return lb;
   });
-  return collate(samples, ds.imgsz, h, w, idx.map((i) => ds.labels[i]!.im), meta);
+  return collate(samples, ds.imgsz, h, w, idx.map((i) => ds.labels[i]!.im), meta, layout);
 }
 
 /** Number of batches per epoch (the last one may be partial). */

@@ -48,6 +48,126 @@ function halve(img: Rgb, out: Uint8Array, outStride: number, outOffset: number):
   }
 }
 
+/** byte → byte / 255 as float32 (network input in 0–1), looked up instead of divided. */
+export const UNIT = Float32Array.from({ length: 256 }, (_, i) => i / 255);
+
+/** Where {@link resizeLinearInto} writes: bytes, or float32 network input in 0–1 (HWC or planar CHW). */
+type Sink =
+  | { kind: 'u8'; out: Uint8Array; stride: number; offset: number }
+  | { kind: 'nhwc' | 'nchw'; out: Float32Array; stride: number; offset: number; plane: number };
+
+/** One horizontally resized source row (3 channels, int32 sums scaled by 2^11), as cv2's HResizeLinear. */
+function hrow(data: Uint8Array, base: number, w: number, s0: Int32Array, s1: Int32Array, ab: Int32Array, buf: Int32Array): void {
+  for (let x = 0, d = 0; x < w; x++, d += 3) {
+    const p = base + s0[x]!;
+    const q = base + s1[x]!;
+    const t = ab[x]!;
+    const u = t & 0xffff;
+    const v = t >>> 16;
+    buf[d] = data[p]! * u + data[q]! * v;
+    buf[d + 1] = data[p + 1]! * u + data[q + 1]! * v;
+    buf[d + 2] = data[p + 2]! * u + data[q + 2]! * v;
+  }
+}
+
+// cv2's VResizeLinearVec_32s8u: v_mul_hi on (S >> 4), then (+2) >> 2, not the exact (+2^21) >> 22.
+// Weights are ≥ 0 and sum to 2^11, so the result is already in 0–255 (no clamp).
+
+/** One output row as bytes. */
+function vrowU8(r0: Int32Array, r1: Int32Array, b0: number, b1: number, n: number, out: Uint8Array, o: number): void {
+  for (let x = 0; x < n; x++) out[o + x] = ((((r0[x]! >> 4) * b0) >> 16) + (((r1[x]! >> 4) * b1) >> 16) + 2) >> 2;
+}
+
+/** One output row as HWC float32 in 0–1. */
+function vrowNhwc(r0: Int32Array, r1: Int32Array, b0: number, b1: number, n: number, out: Float32Array, o: number): void {
+  for (let x = 0; x < n; x++) out[o + x] = UNIT[((((r0[x]! >> 4) * b0) >> 16) + (((r1[x]! >> 4) * b1) >> 16) + 2) >> 2]!;
+}
+
+/** One output row as planar CHW float32 in 0–1 (`plane` values between channels). */
+function vrowNchw(r0: Int32Array, r1: Int32Array, b0: number, b1: number, w: number, out: Float32Array, o: number, plane: number): void {
+  const g = o + plane;
+  const b = g + plane;
+  for (let x = 0, d = 0; x < w; x++, d += 3) {
+    out[o + x] = UNIT[((((r0[d]! >> 4) * b0) >> 16) + (((r1[d]! >> 4) * b1) >> 16) + 2) >> 2]!;
+    out[g + x] = UNIT[((((r0[d + 1]! >> 4) * b0) >> 16) + (((r1[d + 1]! >> 4) * b1) >> 16) + 2) >> 2]!;
+    out[b + x] = UNIT[((((r0[d + 2]! >> 4) * b0) >> 16) + (((r1[d + 2]! >> 4) * b1) >> 16) + 2) >> 2]!;
+  }
+}
+
+/** Bytes (`w`×`h`, HWC) written into a sink. */
+function bytesInto(src: Uint8Array, w: number, h: number, sink: Sink): void {
+  const n = w * 3;
+  for (let y = 0; y < h; y++) {
+    const row = src.subarray(y * n, (y + 1) * n);
+    const o = sink.offset + y * sink.stride;
+    if (sink.kind === 'u8') sink.out.set(row, o);
+    else if (sink.kind === 'nhwc') for (let i = 0; i < n; i++) sink.out[o + i] = UNIT[row[i]!]!;
+    else {
+      const { out, plane } = sink;
+      for (let x = 0; x < w; x++) {
+        out[o + x] = UNIT[row[3 * x]!]!;
+        out[o + plane + x] = UNIT[row[3 * x + 1]!]!;
+        out[o + 2 * plane + x] = UNIT[row[3 * x + 2]!]!;
+      }
+    }
+  }
+}
+
+function resizeInto(img: Rgb, w: number, h: number, sink: Sink): void {
+  const { data, width: sw, height: sh } = img;
+  if (!(w > 0 && h > 0 && Number.isInteger(w) && Number.isInteger(h))) throw new Error(`resize: size must be positive integers, got ${w}×${h}`);
+  if (data.length < sw * sh * 3) throw new Error(`resize: ${data.length} bytes do not hold a ${sw}×${sh} RGB image`);
+  if (w === sw && h === sh) return bytesInto(data, w, h, sink);
+  if (sw === 2 * w && sh === 2 * h) {
+    if (sink.kind === 'u8') return halve(img, sink.out, sink.stride, sink.offset);
+    const tmp = new Uint8Array(w * h * 3);
+    halve(img, tmp, w * 3, 0);
+    return bytesInto(tmp, w, h, sink);
+  }
+  const xt = taps(sw, w, true);
+  // Rows keep their weights at the edges and read a clamped row instead, as cv2 does.
+  const yt = taps(sh, h, false);
+  const n = w * 3;
+  // Source byte offsets of both taps per destination pixel (the right tap clamped at the edge), both weights in one int.
+  const s0 = new Int32Array(w);
+  const s1 = new Int32Array(w);
+  const ab = new Int32Array(w);
+  for (let x = 0; x < w; x++) {
+    s0[x] = xt.ofs[x]! * 3;
+    s1[x] = xt.ofs[x]! + 1 < sw ? s0[x]! + 3 : s0[x]!;
+    ab[x] = xt.w0[x]! | (xt.w1[x]! << 16);
+  }
+  // Two live horizontally resized rows, as cv2 keeps: source rows are visited in increasing order.
+  let ra = new Int32Array(n);
+  let rb = new Int32Array(n);
+  let ya = -1;
+  let yb = -1;
+  const rs = sw * 3;
+  for (let y = 0; y < h; y++) {
+    const sy = yt.ofs[y]!;
+    const y0 = sy < 0 ? 0 : sy >= sh ? sh - 1 : sy;
+    const y1 = sy + 1 < 0 ? 0 : sy + 1 >= sh ? sh - 1 : sy + 1;
+    if (ya !== y0) {
+      if (yb === y0) {
+        const t = ra;
+        ra = rb;
+        rb = t;
+        yb = -1;
+      } else hrow(data, y0 * rs, w, s0, s1, ab, ra);
+      ya = y0;
+    }
+    if (yb !== y1) {
+      if (y1 === y0) rb.set(ra);
+      else hrow(data, y1 * rs, w, s0, s1, ab, rb);
+      yb = y1;
+    }
+    const o = sink.offset + y * sink.stride;
+    if (sink.kind === 'u8') vrowU8(ra, rb, yt.w0[y]!, yt.w1[y]!, n, sink.out, o);
+    else if (sink.kind === 'nhwc') vrowNhwc(ra, rb, yt.w0[y]!, yt.w1[y]!, n, sink.out, o);
+    else vrowNchw(ra, rb, yt.w0[y]!, yt.w1[y]!, w, sink.out, o, sink.plane);
+  }
+}
+
 /**
  * Bilinear resize bit-exact with OpenCV 4 `cv2.resize(..., INTER_LINEAR)` on 8-bit 3-channel images
  * (what ultralytics uses), written into `out` at `outOffset` with `outStride` bytes per row, so a
@@ -55,61 +175,20 @@ function halve(img: Rgb, out: Uint8Array, outStride: number, outOffset: number):
  * down- and upscales (test/resize.test.ts), including its edge rows and its exact-halving shortcut.
  */
 export function resizeLinearInto(img: Rgb, w: number, h: number, out: Uint8Array, outStride = w * 3, outOffset = 0): void {
-  const { data, width: sw, height: sh } = img;
-  if (!(w > 0 && h > 0 && Number.isInteger(w) && Number.isInteger(h))) throw new Error(`resize: size must be positive integers, got ${w}×${h}`);
-  if (w === sw && h === sh) {
-    for (let y = 0; y < h; y++) out.set(data.subarray(y * sw * 3, (y + 1) * sw * 3), outOffset + y * outStride);
-    return;
-  }
-  if (sw === 2 * w && sh === 2 * h) return halve(img, out, outStride, outOffset);
-  const xt = taps(sw, w, true);
-  // Rows keep their weights at the edges and read a clamped row instead, as cv2 does.
-  const yt = taps(sh, h, false);
-  const rowLen = w * 3;
-  // Source byte offsets of both taps per destination pixel (the right tap clamped at the edge).
-  const s0 = new Int32Array(w);
-  const s1 = new Int32Array(w);
-  for (let x = 0; x < w; x++) {
-    s0[x] = xt.ofs[x]! * 3;
-    s1[x] = xt.ofs[x]! + 1 < sw ? s0[x]! + 3 : s0[x]!;
-  }
-  const a0 = xt.w0;
-  const a1 = xt.w1;
-  // Horizontally resized source rows, cached as cv2 does (two live rows).
-  const rows = [new Int32Array(rowLen), new Int32Array(rowLen)];
-  const rowOf = [-1, -1];
-  const row = (sy: number): Int32Array => {
-    if (rowOf[0] === sy) return rows[0]!;
-    if (rowOf[1] === sy) return rows[1]!;
-    // replace the older row: source rows are visited in increasing order
-    const k = rowOf[0]! < rowOf[1]! ? 0 : 1;
-    const buf = rows[k]!;
-    const base = sy * sw * 3;
-    for (let x = 0, d = 0; x < w; x++, d += 3) {
-      const p = base + s0[x]!;
-      const q = base + s1[x]!;
-      const u = a0[x]!;
-      const v = a1[x]!;
-      buf[d] = data[p]! * u + data[q]! * v;
-      buf[d + 1] = data[p + 1]! * u + data[q + 1]! * v;
-      buf[d + 2] = data[p + 2]! * u + data[q + 2]! * v;
-    }
-    rowOf[k] = sy;
-    return buf;
-  };
-  for (let y = 0; y < h; y++) {
-    const sy = yt.ofs[y]!;
-    const b0 = yt.w0[y]!;
-    const b1 = yt.w1[y]!;
-    const r0 = row(Math.min(Math.max(sy, 0), sh - 1));
-    const r1 = row(Math.min(Math.max(sy + 1, 0), sh - 1));
-    const o = outOffset + y * outStride;
-    for (let x = 0; x < rowLen; x++) {
-      // v_mul_hi on (S >> 4), then (+2) >> 2: VResizeLinearVec_32s8u's rounding, not the exact (+2^21) >> 22
-      const v = ((((r0[x]! >> 4) * b0) >> 16) + (((r1[x]! >> 4) * b1) >> 16) + 2) >> 2;
-      out[o + x] = v < 0 ? 0 : v > 255 ? 255 : v;
-    }
-  }
+  resizeInto(img, w, h, { kind: 'u8', out, stride: outStride, offset: outOffset });
+}
+
+/**
+ * {@link resizeLinearInto} written straight as float32 network input (`byte / 255`), HWC (`nhwc`) or
+ * planar (`nchw`), into a `canvasW`-wide canvas at pixel (`left`, `top`) of the image starting at
+ * `offset`: the same bytes, with no intermediate byte canvas.
+ */
+export function resizeLinearToInput(img: Rgb, w: number, h: number, out: Float32Array, layout: 'nhwc' | 'nchw', canvas: { width: number; height: number; left: number; top: number; offset?: number }): void {
+  const { width: W, height: H, left, top, offset = 0 } = canvas;
+  if (left < 0 || top < 0 || left + w > W || top + h > H) throw new Error(`resize: a ${w}×${h} image does not fit a ${W}×${H} canvas at (${left}, ${top})`);
+  if (out.length < offset + W * H * 3) throw new Error(`resize: output holds ${out.length} values, needs ${offset + W * H * 3}`);
+  if (layout === 'nhwc') resizeInto(img, w, h, { kind: 'nhwc', out, stride: W * 3, offset: offset + (top * W + left) * 3, plane: 0 });
+  else resizeInto(img, w, h, { kind: 'nchw', out, stride: W, offset: offset + top * W + left, plane: W * H });
 }
 
 /** {@link resizeLinearInto} into a new image. */

@@ -114,13 +114,8 @@ export async function validateOnnx(det: OnnxDetector, ds: YoloDataset, opts: Val
   if (det.batch !== null && ds.length % det.batch !== 0)
     throw new Error(`${det.file}: the graph takes batches of exactly ${det.batch}; ${ds.length} images do not split into them (export it with batch=1 or a dynamic batch)`);
   for (let k = 0; k < plan.batches.length; k++) {
-    const b = valBatch(ds, plan, k);
-    const n = b.height * b.width;
-    // the batch is NHWC; onnxruntime takes NCHW
-    const x = new Float32Array(b.images.length);
-    for (let i = 0; i < b.size; i++)
-      for (let p = 0; p < n; p++) for (let c = 0; c < 3; c++) x[(i * 3 + c) * n + p] = b.images[(i * n + p) * 3 + c]!;
-    const y = await det.forward(x, [b.size, 3, b.height, b.width]);
+    const b = valBatch(ds, plan, k, 'nchw'); // onnxruntime takes NCHW: written so, not transposed
+    const y = await det.forward(b.images, [b.size, 3, b.height, b.width]);
     scoreBatch(metrics, nmsOnArray(y.data, y.shape as [number, number, number], 'bca', nmsOptions(opts)), b);
   }
   return report(metrics, ds, [0, 0, 0], opts);
