@@ -5,7 +5,7 @@ export { imageToRgb, type ImageInput } from './web/pixels';
 export { drawResults, type DrawOptions } from './web/draw';
 export { Results, PALETTE, type Annotation, type Boxes, type Speed, type DetectionJson } from './results-base';
 export { OnnxDetector, type OnnxDetectorOptions, type OnnxRuntime } from './onnx-model';
-export { letterbox, scaleBoxes, toInput, type Letterboxed, type LetterboxOptions } from './letterbox';
+export { letterbox, letterboxInput, scaleBoxes, toInput, type Letterboxed, type LetterboxOptions, type LetterboxedInput, type LetterboxInputOptions } from './letterbox';
 export { nmsOnArray, type NmsOptions, type Detections, type PredictionLayout } from './nms';
 export { parseWeights } from './weights/parse';
 export type { Rgb } from './data/rgb';

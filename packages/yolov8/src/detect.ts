@@ -1,6 +1,6 @@
 import { tf, type DetectionModel } from '@yolomods/core';
 import type { Rgb } from './data/rgb';
-import { letterbox, scaleBoxes, toInput } from './letterbox';
+import { letterboxInput, scaleBoxes } from './letterbox';
 import { nmsOnArray, type NmsOptions, type PredictionLayout } from './nms';
 import type { OnnxDetector } from './onnx-model';
 import type { Boxes } from './results-base';
@@ -91,8 +91,8 @@ export async function detectRgb(
   afterForward?: (inputW: number, inputH: number) => void,
 ): Promise<Detected> {
   const t1 = performance.now();
-  const lb = letterbox(img, imgsz, { stride: engine.stride, auto: engine.rect });
-  const input = toInput(lb, engine.layout);
+  const lb = letterboxInput(img, imgsz, { stride: engine.stride, auto: engine.rect, layout: engine.layout });
+  const input = lb.input;
   const t2 = performance.now();
   const y = await engine.run(input, lb.height, lb.width);
   const t3 = performance.now();

@@ -4,8 +4,8 @@ export { createModel, configsDir, guessModelScale, unscaledName, bundledConfigs,
 export { discoverPlugins, findPluginPackages, type InstalledPlugin } from './plugins';
 export { predict, expandSources, type PredictOptions, type Source } from './predict';
 export { OnnxDetector, type OnnxDetectorOptions } from './onnx-model';
-export { Results, type Boxes, type Speed, type DetectionJson, type SamplingPoints } from './results';
-export { decodeImage, letterbox, scaleBoxes, toInput, type RgbImage, type Letterboxed, type LetterboxOptions } from './image';
+export { Results, type Annotation, type Boxes, type Speed, type DetectionJson, type SamplingPoints } from './results';
+export { decodeImage, letterbox, letterboxInput, scaleBoxes, toInput, type RgbImage, type Letterboxed, type LetterboxOptions, type LetterboxedInput, type LetterboxInputOptions } from './image';
 export { loadPt, type PtCheckpoint } from './weights/pt';
 export { loadPretrained } from './build';
 export { transferWeights, alignLayers, layerRows, type TransferReport, type LayerRow } from './weights/transfer';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { PALETTE, Results as ResultsBase } from './results-base';
 
-export type { Boxes, Speed, SamplingPoints, DetectionJson } from './results-base';
+export type { Annotation, Boxes, Speed, SamplingPoints, DetectionJson } from './results-base';
 
 /** What predict returns per image: boxes in original pixels, class names, timings; can save itself. */
 export class Results extends ResultsBase {
