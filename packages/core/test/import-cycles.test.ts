@@ -68,6 +68,17 @@ describe('module structure', () => {
     expect(cycle ?? null).toBeNull();
   });
 
+  it('no other package has one either (yolov8 and the plugins, Node and browser modules alike)', () => {
+    const packages = path.resolve(src, '../..');
+    const others = readdirSync(packages).filter((p) => p !== 'core' && statSync(path.join(packages, p, 'src'), { throwIfNoEntry: false })?.isDirectory());
+    expect(others).toContain('yolov8');
+    for (const p of others) {
+      const dir = path.join(packages, p, 'src');
+      const cycle = findCycle(graph(sources(dir)))?.map((f) => path.relative(dir, f));
+      expect(cycle ?? null, p).toBeNull();
+    }
+  });
+
   it('finds a cycle when there is one', () => {
     expect(findCycle(new Map([['a', ['b']], ['b', ['c']], ['c', ['a']]]))).toEqual(['a', 'b', 'c', 'a']);
     expect(findCycle(new Map([['a', ['b']], ['b', []]]))).toBeNull();
