@@ -17,6 +17,11 @@ import asffYaml from '@yolomods/asff/configs/yolov8-ASFF.yaml?raw';
 import datYaml from '@yolomods/dat/configs/yolov8-DAttention.yaml?raw';
 import dynYaml from '@yolomods/dynamicconv/configs/yolov8-DynamicConv.yaml?raw';
 import c2fDynYaml from '@yolomods/dynamicconv/configs/yolov8-C2f-DynamicConv.yaml?raw';
+import cocoData from '../../../fixtures/real/coco8/data.yaml?raw';
+import { load as loadYaml } from 'js-yaml';
+
+/** COCO's class names (ultralytics' dataset YAML), for .onnx files that carry none. */
+const COCO_NAMES = Object.values((loadYaml(cocoData) as { names: Record<number, string> }).names);
 
 /** A choice in the model list: weights from a URL (carrying their YAML), or a bundled YAML built untrained. */
 interface ModelChoice {
@@ -27,6 +32,7 @@ interface ModelChoice {
 
 const MODELS: Record<string, ModelChoice> = {
   coco: { label: 'yolov8n · COCO weights', url: '/weights/yolov8n-coco.safetensors' },
+  onnx: { label: 'yolov8n · ultralytics int8 .onnx (onnxruntime-web)', url: '/weights/yolov8n-int8.onnx' },
   yolov8: { label: 'yolov8n.yaml (untrained)', yaml: yolov8Yaml },
   dysample: { label: 'yolov8n-DySample.yaml (untrained)', yaml: dysampleYaml },
   akconv: { label: 'yolov8n-AKConv.yaml (untrained)', yaml: akconvYaml },
@@ -72,13 +78,17 @@ async function loadModel(): Promise<void> {
   const file = weightsInput.files?.[0] ?? null;
   setStatus(`Loading ${file ? file.name : choice.label}…`, 'loading');
   const t0 = performance.now();
-  const next = await loadDetector(file ?? choice.url ?? null, { ...(choice.yaml ? { model: choice.yaml } : {}), scale: 'n' });
+  const src = file ?? choice.url ?? null;
+  const onnx = /\.onnx$/i.test(file?.name ?? choice.url ?? '');
+  // onnxruntime-web is fetched only when an .onnx model is chosen (its own chunk and wasm binary)
+  const ort = onnx ? await import('onnxruntime-web/wasm') : undefined;
+  const next = await loadDetector(src, { ...(choice.yaml && !onnx ? { model: choice.yaml } : {}), scale: 'n', ...(ort ? { ort } : {}), ...(ort && !file ? { names: COCO_NAMES } : {}) });
   await detector?.dispose();
   detector = next;
   state.detector = next;
   state.model = file ? `${choice.label} + ${file.name}` : choice.label;
   state.loadMs = performance.now() - t0;
-  setStatus(`${state.model} on ${state.backend}${state.backend === 'wasm' ? ` (${crossOriginIsolated ? 'threads' : 'one thread'})` : ''} · loaded in ${state.loadMs.toFixed(0)} ms · ${tf.memory().numTensors} tensors`, 'ready');
+  setStatus(`${state.model} on ${onnx ? 'onnxruntime-web' : state.backend}${state.backend === 'wasm' ? ` (${crossOriginIsolated ? 'threads' : 'one thread'})` : ''} · loaded in ${state.loadMs.toFixed(0)} ms · ${tf.memory().numTensors} tensors`, 'ready');
 }
 
 function showResults(r: Results, picture: CanvasImageSource, w: number, h: number): void {

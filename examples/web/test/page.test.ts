@@ -12,6 +12,7 @@ import { CHROMIUM, buildPage, dropPicture, openPage, root } from '../harness.mjs
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
 const BUS = path.join(repo, 'fixtures/images/bus.jpg');
 const WEIGHTS = path.join(repo, 'fixtures/real/yolov8n-coco-fp16.safetensors');
+const INT8 = path.join(repo, 'fixtures/real/yolov8n-ultralytics-int8-dynamic.onnx');
 const OUT = path.join(root, 'test-output');
 
 type Opened = Awaited<ReturnType<typeof openPage>>;
@@ -99,5 +100,42 @@ describe.skipIf(!existsSync(CHROMIUM))('the web example in Chromium', () => {
     for (const [kind, dets] of Object.entries(out)) expect(dets, kind).toEqual(out.blob);
     expect(out.blob).toHaveLength(node.length);
     expect(leaked, 'tensors left after five predicts').toBe(0);
+  }, 300_000);
+
+  it('.onnx files run on onnxruntime-web: ultralytics int8 detects the bus, and our fp32 export (a picked file) gives onnxruntime-node\'s detections', async () => {
+    const yolo = await YOLO.create({ weights: WEIGHTS, discover: false });
+    const coco = yolo.names;
+    mkdirSync(OUT, { recursive: true });
+    const fp32 = path.join(OUT, 'yolov8n-coco.onnx');
+    yolo.export({ format: 'onnx', imgsz: 640, file: fp32 });
+    yolo.dispose();
+    const onnx = await YOLO.create({ model: fp32 });
+    const want = (await onnx.predict(BUS))[0]!.toJSON();
+    onnx.dispose();
+    const web = await openPage('?backend=wasm&model=onnx');
+    try {
+      // int8 kernels differ between onnxruntime's wasm and native builds, so ultralytics' file is held to what it finds
+      expect(await web.page.textContent('#status')).toContain('onnxruntime-web');
+      const int8 = await dropPicture(web.page, readFileSync(BUS), 'bus.jpg');
+      expect(int8.error).toBe('');
+      const count = (n: string) => int8.detections.filter((d: DetectionJson) => d.name === n).length;
+      expect(count('bus'), int8.summary).toBe(1);
+      expect(count('person'), int8.summary).toBeGreaterThanOrEqual(3);
+      // our fp32 export, picked in the weights file input: the same arithmetic as onnxruntime-node
+      await web.page.setInputFiles('#weights', fp32);
+      await web.page.waitForFunction(() => document.body.dataset.state === 'ready' && document.getElementById('status')!.textContent!.includes('yolov8n-coco.onnx'), null, { timeout: 120_000 });
+      const got = await dropPicture(web.page, readFileSync(BUS), 'bus.jpg');
+      expect(got.error).toBe('');
+      expect(got.inputShape).toEqual([640, 640]);
+      expect(want.map((d) => d.name).sort()).toEqual(['bus', 'person', 'person', 'person', 'person']);
+      expect(got.detections.map((d: DetectionJson) => d.name)).toEqual(want.map((d) => d.name));
+      got.detections.forEach((d: DetectionJson, i: number) => {
+        expect(Math.abs(d.confidence - want[i]!.confidence), `${d.name} ${i} conf`).toBeLessThan(1e-3);
+        for (const k of ['x1', 'y1', 'x2', 'y2'] as const) expect(Math.abs(d.box[k] - want[i]!.box[k]), `${d.name} ${i} ${k}`).toBeLessThan(1);
+      });
+      expect(got.detections.map((d: DetectionJson) => coco[d.class])).toEqual(want.map((d) => d.name));
+    } finally {
+      await web.close();
+    }
   }, 300_000);
 });
