@@ -4,7 +4,7 @@ import { AKConv } from './akconv';
 export { AKConv, initialOffsets } from './akconv';
 
 /** Absolute path of the bundled YAMLs (`yolov8-AKConv.yaml`), from the ESM or the CJS build alike. */
-export const configsDir: string = configsDirOf(typeof __dirname !== 'undefined' ? __dirname : undefined, typeof __dirname !== 'undefined' ? undefined : import.meta.url);
+export const configsDir: string = configsDirOf(typeof __dirname !== 'undefined' ? __dirname : undefined, import.meta.url);
 
 // Created once so that registering again (another import, `registry.use`) sees the same builder.
 const buildAKConv = ctor(AKConv);

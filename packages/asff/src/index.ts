@@ -9,7 +9,7 @@ const PKG = '@yolomods/asff';
 const VERSION = '0.1.0';
 
 /** Absolute path of the bundled YAMLs (`yolov8-ASFF.yaml`), from the ESM or the CJS build alike. */
-export const configsDir: string = configsDirOf(typeof __dirname !== 'undefined' ? __dirname : undefined, typeof __dirname !== 'undefined' ? undefined : import.meta.url);
+export const configsDir: string = configsDirOf(typeof __dirname !== 'undefined' ? __dirname : undefined, import.meta.url);
 
 /**
  * YAML rule of a stand-alone `ASFF`: `[[P3, P4, P5], 1, ASFF, [level, rfb?, vis?]]` → `ASFF(level, [c_P3, c_P4, c_P5], ...)`;

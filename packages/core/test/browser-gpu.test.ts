@@ -127,19 +127,24 @@ describe.skipIf(!haveChromium)('browser build on webgl and webgpu in headless Ch
     }
   });
 
-  it('webgl: a Conv/DWConv/grouped-Conv block (BatchNorm eval and train, SiLU) equals Node wasm', async (ctx) => {
-    ctx.skip(probe.webgl === null, 'this headless Chromium has no WebGL 2 context');
+  /** Runs the smoke block on `backend` in a fresh page; checks what every GPU backend must (no errors, the backend really ran, on the GPU, no leak). */
+  async function smokeOn(backend: 'webgl' | 'webgpu') {
     const errors: string[] = [];
     const page = await openPage(browser, site, errors);
-    const got = await call(page, 'smoke', 'webgl', SEED);
+    const got = await call(page, 'smoke', backend, SEED);
     await page.close();
     expect(errors).toEqual([]);
-    expect(got.chosen).toBe('webgl');
-    expect(got.active).toBe('webgl');
-    // The block's tensors lived in textures (not forwarded to the CPU backend).
+    expect(got.chosen).toBe(backend);
+    expect(got.active).toBe(backend);
+    // The block's tensors lived on the GPU (not forwarded to the CPU backend).
     expect(got.gpuBytes).toBeGreaterThan(0);
     expect(got.leaked).toBe(0);
-    const { evalRel, trainRel } = relErr(got, want);
+    return { got, ...relErr(got, want) };
+  }
+
+  it('webgl: a Conv/DWConv/grouped-Conv block (BatchNorm eval and train, SiLU) equals Node wasm', async (ctx) => {
+    ctx.skip(probe.webgl === null, 'this headless Chromium has no WebGL 2 context');
+    const { got, evalRel, trainRel } = await smokeOn('webgl');
     // With float32 render targets (WEBGL_RENDER_FLOAT32_CAPABLE, as SwiftShader has) the shaders
     // compute in IEEE float32: only summation order and exp/rsqrt rounding differ from wasm (2e-7 and
     // 4e-7 relative here). Float16 textures (a GPU without float32 render targets) keep 11 significant
@@ -153,17 +158,7 @@ describe.skipIf(!haveChromium)('browser build on webgl and webgpu in headless Ch
 
   it('webgpu: the same block equals Node wasm', async (ctx) => {
     ctx.skip(probe.adapter === null, `no WebGPU adapter in this headless Chromium (navigator.gpu ${probe.navigatorGpu ? 'gave null' : 'is absent'} with flags [${WEBGPU_FLAGS.join(' ')}])`);
-    const errors: string[] = [];
-    const page = await openPage(browser, site, errors);
-    const got = await call(page, 'smoke', 'webgpu', SEED);
-    await page.close();
-    expect(errors).toEqual([]);
-    expect(got.chosen).toBe('webgpu');
-    expect(got.active).toBe('webgpu');
-    // The block's tensors lived in GPU buffers (not forwarded to the CPU backend).
-    expect(got.gpuBytes).toBeGreaterThan(0);
-    expect(got.leaked).toBe(0);
-    const { evalRel, trainRel } = relErr(got, want);
+    const { got, evalRel, trainRel } = await smokeOn('webgpu');
     // WebGPU storage buffers are float32: as webgl with float32 targets.
     const tol = 1e-4;
     console.info(`browser-gpu: webgpu (${probe.adapter}): max rel |page − node| eval ${evalRel.toExponential(2)}, train ${trainRel.toExponential(2)} (tolerance ${tol}; ${got.gpuBytes} bytes on the GPU)`);

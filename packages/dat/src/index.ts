@@ -8,7 +8,7 @@ const PKG = '@yolomods/dat';
 const VERSION = '0.1.0';
 
 /** Absolute path of the bundled YAMLs (`yolov8-DAttention.yaml`), from the ESM or the CJS build alike. */
-export const configsDir: string = configsDirOf(typeof __dirname !== 'undefined' ? __dirname : undefined, typeof __dirname !== 'undefined' ? undefined : import.meta.url);
+export const configsDir: string = configsDirOf(typeof __dirname !== 'undefined' ? __dirname : undefined, import.meta.url);
 
 // Created once so that registering again (another import, `registry.use`) sees the same builder.
 const buildDAttention = ctor(DAttention);

@@ -6,7 +6,7 @@ export { DynamicConv, CondConv2d, timmPadding } from './dynamic-conv';
 export { GhostModule, C2f_DynamicConv } from './ghost';
 
 /** Absolute path of the bundled YAMLs (`yolov8-DynamicConv.yaml`, `yolov8-C2f-DynamicConv.yaml`). */
-export const configsDir: string = configsDirOf(typeof __dirname !== 'undefined' ? __dirname : undefined, typeof __dirname !== 'undefined' ? undefined : import.meta.url);
+export const configsDir: string = configsDirOf(typeof __dirname !== 'undefined' ? __dirname : undefined, import.meta.url);
 
 // Created once so that registering again (another import, `registry.use`) sees the same builders.
 const buildDynamicConv = ctor(DynamicConv);

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
+  configsDirOf,
   loadConfig,
   providerOf,
   registry as sharedRegistry,
@@ -17,8 +17,7 @@ import { resolveWeights } from './weights/download';
 import { transferWeights, type TransferReport } from './weights/transfer';
 
 /** This package's bundled YAMLs (`yolov8.yaml`), from the ESM or the CJS build alike. */
-export const configsDir: string =
-  typeof __dirname !== 'undefined' ? path.join(__dirname, '../configs') : fileURLToPath(new URL('../configs', import.meta.url));
+export const configsDir: string = configsDirOf(typeof __dirname !== 'undefined' ? __dirname : undefined, import.meta.url);
 
 /** Options of {@link YOLO.create} and {@link createModel}. */
 export interface YoloCreateOptions {

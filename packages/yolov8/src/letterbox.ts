@@ -27,6 +27,21 @@ export interface Letterboxed extends Rgb {
 
 const PAD = 114;
 
+/**
+ * Fills what lies outside the `w`×`h` picture at (`left`, `top`) of a `W`×`H` canvas that starts at `o`,
+ * with `ch` values per pixel (3 interleaved, or 1 for one plane of a planar image).
+ */
+function fillBorder(out: Uint8Array | Float32Array, value: number, o: number, ch: number, g: { w: number; h: number; W: number; H: number; left: number; top: number }): void {
+  const { w, h, W, H, left, top } = g;
+  const row = W * ch;
+  out.fill(value, o, o + top * row);
+  out.fill(value, o + (top + h) * row, o + H * row);
+  for (let y = top; y < top + h; y++) {
+    out.fill(value, o + y * row, o + (y * W + left) * ch);
+    out.fill(value, o + (y * W + left + w) * ch, o + (y + 1) * row);
+  }
+}
+
 /** Resized size and padding of a letterbox: the image is `w`×`h` at (`left`, `top`) of a `W`×`H` canvas. */
 function geometry(img: Rgb, imgsz: number | [number, number], opts: LetterboxOptions): { w: number; h: number; W: number; H: number; left: number; top: number; r: number } {
   const stride = opts.stride ?? 32;
@@ -59,17 +74,11 @@ function geometry(img: Rgb, imgsz: number | [number, number], opts: LetterboxOpt
  * does (`round(d ∓ 0.1)`). `imgsz` is a side or `[h, w]`.
  */
 export function letterbox(img: Rgb, imgsz: number | [number, number], opts: LetterboxOptions = {}): Letterboxed {
-  const { w, h, W, H, left, top, r } = geometry(img, imgsz, opts);
+  const g = geometry(img, imgsz, opts);
+  const { w, h, W, H, left, top, r } = g;
   const out = new Uint8Array(W * H * 3);
-  // gray only where the picture is not
-  const row = W * 3;
-  out.fill(PAD, 0, top * row);
-  out.fill(PAD, (top + h) * row);
-  for (let y = top; y < top + h; y++) {
-    out.fill(PAD, y * row, (y * W + left) * 3);
-    out.fill(PAD, (y * W + left + w) * 3, (y + 1) * row);
-  }
-  resizeLinearInto(img, w, h, out, row, (top * W + left) * 3);
+  fillBorder(out, PAD, 0, 3, g);
+  resizeLinearInto(img, w, h, out, W * 3, (top * W + left) * 3);
   return { data: out, width: W, height: H, ratio: r, pad: [left, top] };
 }
 
@@ -103,32 +112,16 @@ export interface LetterboxedInput {
  * values are exactly those of `toInput(letterbox(img, imgsz, opts), layout)`.
  */
 export function letterboxInput(img: Rgb, imgsz: number | [number, number], opts: LetterboxInputOptions = {}): LetterboxedInput {
-  const { w, h, W, H, left, top, r } = geometry(img, imgsz, opts);
+  const g = geometry(img, imgsz, opts);
+  const { w, h, W, H, left, top, r } = g;
   const layout = opts.layout ?? 'nhwc';
   if (layout !== 'nhwc' && layout !== 'nchw') throw new Error(`letterboxInput: layout must be nhwc or nchw, got ${String(layout)}`);
   const offset = opts.offset ?? 0;
   const out = opts.out ?? new Float32Array(offset + W * H * 3);
   if (out.length < offset + W * H * 3) throw new Error(`letterboxInput: output holds ${out.length} values, needs ${offset + W * H * 3}`);
   const gray = UNIT[PAD]!;
-  if (layout === 'nhwc') {
-    const row = W * 3;
-    out.fill(gray, offset, offset + top * row);
-    out.fill(gray, offset + (top + h) * row, offset + H * row);
-    for (let y = top; y < top + h; y++) {
-      out.fill(gray, offset + y * row, offset + (y * W + left) * 3);
-      out.fill(gray, offset + (y * W + left + w) * 3, offset + (y + 1) * row);
-    }
-  } else {
-    for (let c = 0; c < 3; c++) {
-      const o = offset + c * W * H;
-      out.fill(gray, o, o + top * W);
-      out.fill(gray, o + (top + h) * W, o + H * W);
-      for (let y = top; y < top + h; y++) {
-        out.fill(gray, o + y * W, o + y * W + left);
-        out.fill(gray, o + y * W + left + w, o + (y + 1) * W);
-      }
-    }
-  }
+  if (layout === 'nhwc') fillBorder(out, gray, offset, 3, g);
+  else for (let c = 0; c < 3; c++) fillBorder(out, gray, offset + c * W * H, 1, g);
   resizeLinearToInput(img, w, h, out, layout, { width: W, height: H, left, top, offset });
   return { input: out, width: W, height: H, ratio: r, pad: [left, top] };
 }

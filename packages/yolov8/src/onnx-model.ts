@@ -10,6 +10,8 @@ export type { OnnxRuntime };
 export interface OnnxDetectorOptions {
   /** Class names overriding (or standing in for) the file's `names` metadata. */
   names?: string[];
+  /** Name for messages when `src` is bytes (default `ONNX model`). */
+  file?: string;
   /** The onnxruntime module to run on (a page: `await import('onnxruntime-web')`; Node default: onnxruntime-node). */
   ort?: OnnxRuntime;
 }
@@ -41,8 +43,8 @@ export class OnnxDetector {
 
   /** Loads a detector from an `.onnx` file (path or URL, bytes, Blob); throws naming the file when it is not a detector. */
   static async load(src: ByteSource, opts: OnnxDetectorOptions = {}): Promise<OnnxDetector> {
-    const file = sourceName(src, 'ONNX model');
-    const bytes = await readBytes(src, 'ONNX model');
+    const file = opts.file ?? sourceName(src, 'ONNX model');
+    const bytes = await readBytes(src, file);
     const info = readOnnxInfo(bytes, file);
     const meta = info.metadata;
     if (meta.task && meta.task !== 'detect') throw new Error(`${file}: task '${meta.task}' is not supported (only detect)`);

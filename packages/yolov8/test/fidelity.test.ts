@@ -5,8 +5,8 @@ import { YOLO, type Results } from '../src/index';
 import { fixture } from './helpers';
 
 // Ultralytics' predict and val pipeline rebuilt in torch + cv2 (test/fixtures/ultralytics_ref.py) on the same
-// COCO weights: our pipeline must give the same detections and the same coco8 mAP (coco128, 22 MB, is
-// compared in bench/pipeline.bench.mjs where ../shared has it).
+// COCO weights: our pipeline must give the same detections and the same coco8 mAP. Everything read here is in
+// the repo's fixtures/; coco128 (22 MB, not copied) is compared by bench/pipeline.bench.mjs instead.
 interface RefDet {
   cls: number;
   conf: number;

@@ -106,9 +106,7 @@ export async function loadDetector(src: ByteSource | null, opts: LoadDetectorOpt
   const name = sourceName(src, 'model file');
   const bytes = await readBytes(src, 'model file');
   if (formatOf(bytes, name) === 'onnx') {
-    return Detector.of(null, await OnnxDetector.load(bytes, { ...(opts.names ? { names: opts.names } : {}), ...(opts.ort ? { ort: opts.ort } : {}) }).catch((e: Error) => {
-      throw new Error(e.message.replace(/^ONNX model:/, `${name}:`));
-    }));
+    return Detector.of(null, await OnnxDetector.load(bytes, { file: name, ...(opts.names ? { names: opts.names } : {}), ...(opts.ort ? { ort: opts.ort } : {}) }));
   }
   const w = parseWeights(bytes, name, /\.pt$/i.test(name));
   const arch = cfg ?? w.yaml;
