@@ -32,8 +32,8 @@ function onFreshMemory(make: () => WebAssembly.Memory) {
 
 describe('heap-kernels.wat', () => {
   it('is compiled from its current source', () => {
-    const script = fileURLToPath(new URL('../scripts/build-wasm.mjs', import.meta.url));
-    const r = spawnSync(process.execPath, [script, '--check'], { encoding: 'utf8' });
+    const script = fileURLToPath(new URL('../../../scripts/build-wasm.mjs', import.meta.url));
+    const r = spawnSync(process.execPath, [script, fileURLToPath(new URL('../src/wasm', import.meta.url)), '--check'], { encoding: 'utf8' });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
   });

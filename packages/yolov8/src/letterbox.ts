@@ -68,6 +68,12 @@ function geometry(img: Rgb, imgsz: number | [number, number], opts: LetterboxOpt
   return { w, h, W: w + left + right, H: h + top + bottom, left, top, r };
 }
 
+/** Canvas `[height, width]` a letterbox of `img` to `imgsz` gets (what {@link letterboxInput} fills). */
+export function letterboxShape(img: Rgb, imgsz: number | [number, number], opts: LetterboxOptions = {}): [number, number] {
+  const { W, H } = geometry(img, imgsz, opts);
+  return [H, W];
+}
+
 /**
  * ultralytics `LetterBox`: resize keeping the aspect ratio (gain `min(new/old)`, size by Python's
  * round), cv2-exact bilinear resize straight into a canvas of gray 114, padding split as ultralytics

@@ -42,6 +42,29 @@ const f32 = Math.fround;
  * class scores per anchor), one pass over the scores and no tensors. Boxes, class offsets and IoU
  * are computed in float32 as torchvision's CPU kernel does, so near-threshold decisions match.
  */
+/** Each anchor's top class score, read in memory order (class rows of `bca` one after another). */
+function maxScores(data: Float32Array, base: number, anchors: number, nc: number, layout: PredictionLayout): Float32Array {
+  if (layout === 'bca') {
+    const top = data.slice(base + 4 * anchors, base + 5 * anchors);
+    for (let c = 1; c < nc; c++) {
+      const row = base + (4 + c) * anchors;
+      for (let a = 0; a < anchors; a++) {
+        const s = data[row + a]!;
+        if (s > top[a]!) top[a] = s;
+      }
+    }
+    return top;
+  }
+  const top = new Float32Array(anchors);
+  const width = nc + 4;
+  for (let a = 0, o = base + 4; a < anchors; a++, o += width) {
+    let score = data[o]!;
+    for (let c = 1; c < nc; c++) if (data[o + c]! > score) score = data[o + c]!;
+    top[a] = score;
+  }
+  return top;
+}
+
 export function nmsOnArray(data: Float32Array, dims: [number, number, number], layout: PredictionLayout, opts: NmsOptions = {}): Detections[] {
   const confThres = opts.conf ?? 0.25;
   const iouThres = opts.iou ?? 0.7;
@@ -64,22 +87,24 @@ export function nmsOnArray(data: Float32Array, dims: [number, number, number], l
     const candA: number[] = [];
     const candC: number[] = [];
     const candS: number[] = [];
-    for (let a = 0; a < anchors; a++) {
-      const o = base + a * sa + 4 * sc;
-      if (opts.multiLabel) {
+    if (opts.multiLabel) {
+      for (let a = 0; a < anchors; a++) {
+        const o = base + a * sa + 4 * sc;
         for (let c = 0; c < nc; c++) {
           const s = data[o + c * sc]!;
           if (s > confThres && (!classes || classes.has(c))) (candA.push(a), candC.push(c), candS.push(s));
         }
-        continue;
       }
-      let best = 0;
-      let score = data[o]!;
-      for (let c = 1; c < nc; c++) {
-        const s = data[o + c * sc]!;
-        if (s > score) (score = s), (best = c);
+    } else {
+      const top = maxScores(data, base, anchors, nc, layout);
+      for (let a = 0; a < anchors; a++) {
+        if (!(top[a]! > confThres)) continue;
+        // the first class with the top score, as torch's max
+        const o = base + a * sa + 4 * sc;
+        let best = 0;
+        while (data[o + best * sc]! !== top[a]) best++;
+        if (!classes || classes.has(best)) (candA.push(a), candC.push(best), candS.push(top[a]!));
       }
-      if (score > confThres && (!classes || classes.has(best))) (candA.push(a), candC.push(best), candS.push(score));
     }
     // descending score; ties keep anchor order (stable), as torch's stable sort
     const order = Array.from(candS.keys()).sort((p, q) => candS[q]! - candS[p]!);

@@ -1,7 +1,8 @@
+import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { initBackend, readCase, tf } from '@yolomods/core';
-import { nonMaxSuppression } from '../src/nms';
+import { nmsOnArray, nonMaxSuppression } from '../src/nms';
 
 const c = readCase(fileURLToPath(new URL('../../../fixtures/post/nms_default_and_agnostic.safetensors', import.meta.url)));
 
@@ -34,5 +35,36 @@ describe('nonMaxSuppression', () => {
     expect(nonMaxSuppression(y, { maxDet: 2 }).every((d) => d.count <= 2)).toBe(true);
     expect(() => nonMaxSuppression(y, { iou: 1.5 })).toThrow(/iou must be in \[0, 1\], got 1.5/);
     y.dispose();
+  });
+
+  it('reads [B, 4 + nc, A] (ONNX) as it reads [B, A, 4 + nc], ties going to the first class', () => {
+    const toBac = (bca: Float32Array, b: number, w: number, a: number) => {
+      const out = new Float32Array(bca.length);
+      for (let i = 0; i < b; i++) for (let j = 0; j < a; j++) for (let k = 0; k < w; k++) out[(i * a + j) * w + k] = bca[(i * w + k) * a + j]!;
+      return out;
+    };
+    // the real case, and random ones with many equal scores
+    const input = c.tensors.input!;
+    const [b0, w0, a0] = input.shape as [number, number, number];
+    for (const agnostic of [false, true]) {
+      expect(nmsOnArray(Float32Array.from(input.data), [b0, w0, a0], 'bca', { agnostic })).toEqual(nmsOnArray(toBac(Float32Array.from(input.data), b0, w0, a0), [b0, a0, w0], 'bac', { agnostic }));
+    }
+    const scores = fc.constantFrom(0, 0.1, 0.3, 0.3, 0.6, 0.6, 0.9);
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 2 }), fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 40 }), fc.nat(), (b, nc, a, seed) => {
+        const w = 4 + nc;
+        const data = new Float32Array(b * w * a);
+        const s = fc.sample(scores, { seed, numRuns: data.length });
+        for (let i = 0; i < b; i++)
+          for (let k = 0; k < w; k++)
+            for (let j = 0; j < a; j++) data[(i * w + k) * a + j] = k < 4 ? [10 + 7 * j, 10 + 5 * j, 12, 9][k]! : s[(i * w + k) * a + j]!;
+        const opts = { conf: 0.2, classes: nc > 2 ? [0, 2] : undefined };
+        expect(nmsOnArray(data, [b, w, a], 'bca', opts)).toEqual(nmsOnArray(toBac(data, b, w, a), [b, a, w], 'bac', opts));
+      }),
+      { numRuns: 200 },
+    );
+    const tie = Float32Array.from([5, 5, 4, 4, 0.5, 0.9, 0.9]); // one anchor: classes 1 and 2 tie
+    expect(Array.from(nmsOnArray(tie, [1, 7, 1], 'bca')[0]!.cls)).toEqual([1]);
+    expect(Array.from(nmsOnArray(tie, [1, 1, 7], 'bac')[0]!.cls)).toEqual([1]);
   });
 });

@@ -1,6 +1,11 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
-import { resizeLinear } from '../src/data/resize';
+import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
+import { afterEach, describe, expect, it } from 'vitest';
+import { resizeLinear, resizeLinearInto, resizeLinearToInput, UNIT } from '../src/data/resize';
+import { simdResize, useSimdResize } from '../src/data/resize-simd';
+import { taps } from '../src/data/resize-taps';
 import { decodeImage } from '../src/data/images';
 import { letterbox, letterboxInput, toInput } from '../src/letterbox';
 import { fixture } from './helpers';
@@ -10,8 +15,12 @@ const REF = JSON.parse(readFileSync(new URL('./fixtures/cv2_resize_ref.json', im
   cases: { src: [number, number]; dst: [number, number]; srcData: string; dstData: string }[];
 };
 
-describe('resizeLinear', () => {
+const KERNELS = [['WebAssembly SIMD', true] as const, ['JavaScript', false] as const];
+
+describe.each(KERNELS)('resizeLinear (%s)', (_, simd) => {
+  afterEach(() => useSimdResize(true));
   it.each(REF.cases.map((c) => [`${c.src.join('x')} → ${c.dst.join('x')}`, c] as const))('is bit-exact with cv2 INTER_LINEAR: %s', (_, c) => {
+    useSimdResize(simd);
     const src = { data: new Uint8Array(Buffer.from(c.srcData, 'base64')), width: c.src[0], height: c.src[1] };
     const out = resizeLinear(src, c.dst[0], c.dst[1]);
     const want = new Uint8Array(Buffer.from(c.dstData, 'base64'));
@@ -23,6 +32,92 @@ describe('resizeLinear', () => {
 
   it('names a bad size', () => {
     expect(() => resizeLinear({ data: new Uint8Array(12), width: 2, height: 2 }, 0, 3)).toThrow(/resize: size must be positive integers, got 0×3/);
+  });
+});
+
+describe('WebAssembly SIMD resize', () => {
+  const bytes = (n: number, seed: number) => {
+    const data = new Uint8Array(n);
+    let s = seed;
+    for (let i = 0; i < n; i++) data[i] = (s = (Math.imul(s, 1103515245) + 12345) >>> 0) >>> 24;
+    return data;
+  };
+  afterEach(() => useSimdResize(true));
+
+  it('is compiled from its current source (resize.wat)', () => {
+    const script = fileURLToPath(new URL('../../../scripts/build-wasm.mjs', import.meta.url));
+    const r = spawnSync(process.execPath, [script, fileURLToPath(new URL('../src/data', import.meta.url)), '--check'], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
+
+  it('runs here (Node has WebAssembly SIMD), so the cases above test it', () => {
+    const img = { data: bytes(5 * 4 * 3, 1), width: 5, height: 4 };
+    expect(simdResize(img, 3, 7, taps(5, 3, true), taps(4, 7, false), 'u8')).not.toBeNull();
+  });
+
+  it('gives the JavaScript kernels’ values in every layout, written only inside the picture (random sizes)', () => {
+    const size = fc.integer({ min: 1, max: 70 });
+    fc.assert(
+      fc.property(size, size, size, size, fc.nat(3), fc.nat(3), fc.nat(1000), (sw, sh, w, h, left, top, seed) => {
+        const img = { data: bytes(sw * sh * 3, seed), width: sw, height: sh };
+        const W = w + left + 2;
+        const H = h + top + 1;
+        const run = (on: boolean) => {
+          useSimdResize(on);
+          const u8 = new Uint8Array(W * H * 3).fill(7);
+          resizeLinearInto(img, w, h, u8, W * 3, (top * W + left) * 3);
+          const nhwc = new Float32Array(W * H * 3 + 5).fill(Number.NaN);
+          resizeLinearToInput(img, w, h, nhwc, 'nhwc', { width: W, height: H, left, top, offset: 5 });
+          const nchw = new Float32Array(W * H * 3 + 5).fill(Number.NaN);
+          resizeLinearToInput(img, w, h, nchw, 'nchw', { width: W, height: H, left, top, offset: 5 });
+          return { u8: [...u8], nhwc: [...nhwc], nchw: [...nchw] };
+        };
+        const js = run(false);
+        const wasm = run(true);
+        expect(wasm).toEqual(js);
+        // the border keeps what was there
+        const inside = (i: number) => {
+          const x = Math.floor(i / 3) % W;
+          const y = Math.floor(i / 3 / W);
+          return x >= left && x < left + w && y >= top && y < top + h;
+        };
+        expect(wasm.u8.every((v, i) => inside(i) || v === 7)).toBe(true);
+        expect(wasm.nhwc.filter(Number.isNaN).length).toBe(5 + (W * H - w * h) * 3);
+        expect(wasm.nchw.filter(Number.isNaN).length).toBe(5 + (W * H - w * h) * 3);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('turns every byte value into exactly byte / 255 as float32', () => {
+    const seen = new Set<number>();
+    for (let v = 0; v < 256; v++) {
+      const img = { data: new Uint8Array(5 * 3 * 3).fill(v), width: 5, height: 3 };
+      const u8 = new Uint8Array(3 * 2 * 3);
+      resizeLinearInto(img, 3, 2, u8);
+      const f = new Float32Array(u8.length);
+      resizeLinearToInput(img, 3, 2, f, 'nhwc', { width: 3, height: 2, left: 0, top: 0 });
+      u8.forEach((b, i) => {
+        seen.add(b);
+        expect(f[i]).toBe(UNIT[b]);
+      });
+    }
+    expect(seen.size).toBe(256);
+  });
+
+  it('reuses its memory across sizes: a large image after a small one and back', () => {
+    const small = { data: bytes(9 * 7 * 3, 3), width: 9, height: 7 };
+    const large = { data: bytes(1500 * 1100 * 3, 4), width: 1500, height: 1100 };
+    const want = (img: typeof small, w: number, h: number) => {
+      useSimdResize(false);
+      const r = resizeLinear(img, w, h).data;
+      useSimdResize(true);
+      return r;
+    };
+    for (const [img, w, h] of [[small, 5, 11], [large, 640, 469], [small, 4, 3]] as const) {
+      expect(Buffer.from(resizeLinear(img, w, h).data).equals(Buffer.from(want(img, w, h)))).toBe(true);
+    }
   });
 });
 

@@ -1,34 +1,6 @@
 import type { Rgb } from './rgb';
-
-/** OpenCV's fixed-point resize coefficients: weights are scaled by 2^11. */
-const COEF_BITS = 11;
-const COEF_SCALE = 1 << COEF_BITS;
-
-/** cv2 `saturate_cast<short>(v * 2048)`: round half to even (cvRound). */
-function coef(v: number): number {
-  const s = v * COEF_SCALE;
-  const r = Math.round(s);
-  return Math.abs(s % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
-}
-
-/** Source offset and weights per destination index, as cv2 computes them for INTER_LINEAR. */
-function taps(src: number, dst: number, clampEdges: boolean): { ofs: Int32Array; w0: Int32Array; w1: Int32Array } {
-  const scale = 1 / (dst / src);
-  const ofs = new Int32Array(dst);
-  const w0 = new Int32Array(dst);
-  const w1 = new Int32Array(dst);
-  for (let d = 0; d < dst; d++) {
-    let f = Math.fround((d + 0.5) * scale - 0.5);
-    let s = Math.floor(f);
-    f = Math.fround(f - s);
-    if (clampEdges && s < 0) (f = 0), (s = 0);
-    if (clampEdges && s >= src - 1) (f = 0), (s = src - 1);
-    ofs[d] = s;
-    w0[d] = coef(Math.fround(1 - f));
-    w1[d] = coef(f);
-  }
-  return { ofs, w0, w1 };
-}
+import { simdResize } from './resize-simd';
+import { clampRow, taps } from './resize-taps';
 
 /** cv2's 2×2 box average (`INTER_AREA` fast path it takes for an exact halving). */
 function halve(img: Rgb, out: Uint8Array, outStride: number, outOffset: number): void {
@@ -113,6 +85,15 @@ function bytesInto(src: Uint8Array, w: number, h: number, sink: Sink): void {
   }
 }
 
+/** Compact rows (`3w` values each, or three `w`×`h` planes for `nchw`) copied into a sink. */
+function placeRows(rows: Uint8Array | Float32Array, w: number, h: number, sink: Sink): void {
+  const n = w * 3;
+  if (sink.kind !== 'nchw') for (let y = 0; y < h; y++) sink.out.set(rows.subarray(y * n, y * n + n), sink.offset + y * sink.stride);
+  else
+    for (let c = 0; c < 3; c++)
+      for (let y = 0, i = c * w * h; y < h; y++, i += w) sink.out.set(rows.subarray(i, i + w), sink.offset + c * sink.plane + y * sink.stride);
+}
+
 function resizeInto(img: Rgb, w: number, h: number, sink: Sink): void {
   const { data, width: sw, height: sh } = img;
   if (!(w > 0 && h > 0 && Number.isInteger(w) && Number.isInteger(h))) throw new Error(`resize: size must be positive integers, got ${w}×${h}`);
@@ -127,6 +108,8 @@ function resizeInto(img: Rgb, w: number, h: number, sink: Sink): void {
   const xt = taps(sw, w, true);
   // Rows keep their weights at the edges and read a clamped row instead, as cv2 does.
   const yt = taps(sh, h, false);
+  const simd = simdResize(img, w, h, xt, yt, sink.kind);
+  if (simd) return placeRows(simd, w, h, sink);
   const n = w * 3;
   // Source byte offsets of both taps per destination pixel (the right tap clamped at the edge), both weights in one int.
   const s0 = new Int32Array(w);
@@ -145,8 +128,8 @@ function resizeInto(img: Rgb, w: number, h: number, sink: Sink): void {
   const rs = sw * 3;
   for (let y = 0; y < h; y++) {
     const sy = yt.ofs[y]!;
-    const y0 = sy < 0 ? 0 : sy >= sh ? sh - 1 : sy;
-    const y1 = sy + 1 < 0 ? 0 : sy + 1 >= sh ? sh - 1 : sy + 1;
+    const y0 = clampRow(sy, sh);
+    const y1 = clampRow(sy + 1, sh);
     if (ya !== y0) {
       if (yb === y0) {
         const t = ra;
