@@ -1,6 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
 import { assertClose, exportOnnx, initBackend, parseModel, readCase, tf } from '../src/index';
+import { ModelProto } from '../src/onnx/schema';
+import { Conv } from '../src/blocks/conv';
 import { config, fixture } from './fixtures';
 
 describe('ONNX export', () => {
@@ -27,6 +29,17 @@ describe('ONNX export', () => {
     });
     assertClose(got, { dtype: 'float32', shape: ours.shape, data: ours.dataSync() as Float32Array }, { atol: 2e-3, rtol: 1e-4 }, 'onnx y vs TF.js');
     ours.dispose();
+    model.dispose();
+  });
+
+  it('exports no Split in C2f and DFL’s softmax over the last axis (onnxruntime runs them without layout round trips)', () => {
+    const model = parseModel(config('yolov8', 'yolov8.yaml'), { scale: 't', nc: 5 }).eval();
+    const graph = (ModelProto.decode(exportOnnx(model, { imgsz: 64 })) as unknown as { graph: { node: { opType: string; attribute: { name: string; i?: number | { toNumber(): number } }[] }[] } }).graph;
+    const ops = graph.node.map((n) => n.opType);
+    expect(ops.filter((o) => o === 'Split')).toHaveLength(1); // Detect's box | class split only
+    const softmax = graph.node.filter((n) => n.opType === 'Softmax');
+    expect(softmax.map((n) => Number(n.attribute.find((a) => a.name === 'axis')!.i))).toEqual([3]);
+    expect(() => new Conv(4, 6).toOnnxChunks(null as never, null as never, 4)).toThrow(/Conv\(4, 6\): 6 channels do not split into 4 chunks/);
     model.dispose();
   });
 

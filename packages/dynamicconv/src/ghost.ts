@@ -66,7 +66,7 @@ export class C2f_DynamicConv extends Module {
     });
   }
   override toOnnx(g: OnnxBuilder, x: OnnxValue): OnnxValue {
-    const ys = g.split(this.cv1.toOnnx(g, x), [this.c, this.c], 1);
+    const ys = this.cv1.toOnnxChunks(g, x, 2);
     for (const m of this.m.items) ys.push(m.toOnnx(g, ys[ys.length - 1]!));
     return this.cv2.toOnnx(g, g.concat(ys, 1));
   }

@@ -58,7 +58,7 @@ export class C2f extends Module {
     });
   }
   override toOnnx(g: OnnxBuilder, x: OnnxValue): OnnxValue {
-    const ys = g.split(this.cv1.toOnnx(g, x), [this.c, this.c], 1);
+    const ys = this.cv1.toOnnxChunks(g, x, 2);
     for (const b of this.m.items) ys.push(b.toOnnx(g, ys[ys.length - 1]!));
     return this.cv2.toOnnx(g, g.concat(ys, 1));
   }

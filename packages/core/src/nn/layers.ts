@@ -51,15 +51,19 @@ export class Conv2d extends Module {
       return this.bias ? tf.add(y, this.bias) : y;
     });
   }
-  override toOnnx(g: OnnxBuilder, x: OnnxValue, fold?: { scale: Float32Array; shift: Float32Array }): OnnxValue {
-    const w = this.torchValue('weight');
-    const out = this.outChannels;
-    const per = w.data.length / out;
-    const bias = this.bias ? this.torchValue('bias').data : new Float32Array(out);
+  /** Exports the conv, BatchNorm `fold`ed in if given; `outputs` = [from, to) exports only those output channels. */
+  override toOnnx(g: OnnxBuilder, x: OnnxValue, fold?: { scale: Float32Array; shift: Float32Array }, outputs?: [number, number]): OnnxValue {
+    const full = this.torchValue('weight');
+    const [o0, o1] = outputs ?? [0, this.outChannels];
+    if (outputs && this.opts.groups !== 1) throw new Error(`Conv2d(${this.inChannels}, ${this.outChannels}): output ranges need groups=1, got ${this.opts.groups}`);
+    const per = full.data.length / this.outChannels;
+    const out = o1 - o0;
+    const w = { data: full.data.slice(o0 * per, o1 * per), shape: [out, ...full.shape.slice(1)] };
+    const bias = this.bias ? this.torchValue('bias').data.slice(o0, o1) : new Float32Array(out);
     if (fold) {
       for (let o = 0; o < out; o++) {
-        for (let j = 0; j < per; j++) w.data[o * per + j]! *= fold.scale[o]!;
-        bias[o] = bias[o]! * fold.scale[o]! + fold.shift[o]!;
+        for (let j = 0; j < per; j++) w.data[o * per + j]! *= fold.scale[o0 + o]!;
+        bias[o] = bias[o]! * fold.scale[o0 + o]! + fold.shift[o0 + o]!;
       }
     }
     const hasBias = !!this.bias || !!fold;

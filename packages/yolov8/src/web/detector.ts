@@ -45,6 +45,8 @@ export class Detector {
     readonly onnx: OnnxDetector | null,
   ) {}
 
+  private readonly engines = new Map<string, Engine>();
+
   /** @internal */
   static of(model: DetectionModel | null, onnx: OnnxDetector | null): Detector {
     return new Detector(model, onnx);
@@ -60,16 +62,14 @@ export class Detector {
     const t0 = performance.now();
     const img = await imageToRgb(image);
     const decode = performance.now() - t0;
-    let engine: Engine;
-    let imgsz: number | [number, number];
-    if (this.onnx) {
-      engine = onnxFileEngine(this.onnx);
-      imgsz = onnxImgsz(this.onnx, opts.imgsz);
-    } else {
-      const model = this.model!;
-      engine = tfjsEngine(model, opts.rect ?? true);
-      imgsz = roundUp(opts.imgsz ?? 640, engine.stride);
+    // one engine per kind, kept, so a video's frames reuse their input arrays
+    const key = this.onnx ? 'onnx' : `tfjs:${opts.rect ?? true}`;
+    let engine = this.engines.get(key);
+    if (!engine) {
+      engine = this.onnx ? onnxFileEngine(this.onnx) : tfjsEngine(this.model!, opts.rect ?? true);
+      this.engines.set(key, engine);
     }
+    const imgsz = this.onnx ? onnxImgsz(this.onnx, opts.imgsz) : roundUp(opts.imgsz ?? 640, engine.stride);
     const d = await detectRgb(engine, img, imgsz, opts);
     const speed = { decode, preprocess: d.preprocess, inference: d.inference, postprocess: d.postprocess };
     return new Results(opts.name ?? 'image', [img.height, img.width], d.boxes, engine.names, speed, undefined, undefined, undefined, d.inputShape);
