@@ -91,7 +91,7 @@ export class AKConv extends Module {
     });
   }
 
-  /** ONNX: the same sampling with GatherElements on the flattened map (static shapes). */
+  /** ONNX: the same sampling as row Gathers on the channels-last map (static shapes). */
   override toOnnx(g: OnnxBuilder, x: OnnxValue): OnnxValue {
     const [b, c, hIn, wIn] = x.shape as [number, number, number, number];
     const n = this.numParam;
@@ -114,12 +114,18 @@ export class AKConv extends Module {
     const cc = clip(pc, wIn - 1);
     const plus = (q: OnnxValue, p: OnnxValue) => g.binary('Add', one, g.binary('Sub', q, p));
     const minus = (q: OnnxValue, p: OnnxValue) => g.binary('Sub', one, g.binary('Sub', q, p));
-    const flat = g.reshape(x, [b, c, hIn * wIn]);
-    const k = n * h * w;
+    // Pixels as rows of C values ([B·H·W, C]): one Gather of whole rows per corner. GatherElements on the
+    // NCHW map needed its indices expanded over the channels, which cost onnxruntime more than the convs.
+    const rows = g.reshape(g.transpose(x, [0, 2, 3, 1]), [b * hIn * wIn, c]);
+    // each image's first row, added in int64 (a float index is exact only below 2^24)
+    const first = g.reshape(g.ints(Array.from({ length: b }, (_, i) => i * hIn * wIn), 'batch_row'), [b, 1, 1, 1]);
+    // Indices and weights are put in the output's (h, n) row order while small, so the gathered rows need
+    // only one transpose back to NCHW.
+    const hn = (v: OnnxValue) => g.transpose(v, [0, 2, 1, 3]);
     const sample = (qr: OnnxValue, qc: OnnxValue) => {
-      const idx = g.op('Cast', [g.binary('Add', g.binary('Mul', qr, g.constant([wIn], [], 'w')), qc)], { to: 7 }, qr.shape);
-      const expanded = g.op('Expand', [g.reshape(idx, [b, 1, k]), g.ints([b, c, k], 'expand')], {}, [b, c, k]);
-      return g.reshape(g.op('GatherElements', [flat, expanded], { axis: 2 }, [b, c, k]), [b, c, n, h, w]);
+      const pixel = g.binary('Add', g.binary('Mul', qr, g.constant([wIn], [], 'w')), qc);
+      const idx = g.binary('Add', g.op('Cast', [hn(pixel)], { to: 7 }, [b, h, n, w]), first);
+      return g.op('Gather', [rows, idx], { axis: 0 }, [b, h, n, w, c]);
     };
     const corners: [OnnxValue, OnnxValue, OnnxValue][] = [
       [ltR, ltC, g.binary('Mul', plus(ltR, r), plus(ltC, cc))],
@@ -129,11 +135,11 @@ export class AKConv extends Module {
     ];
     let sampled: OnnxValue | null = null;
     for (const [qr, qc, wt] of corners) {
-      const term = g.binary('Mul', sample(qr, qc), g.reshape(wt, [b, 1, n, h, w]));
+      const term = g.binary('Mul', sample(qr, qc), g.reshape(hn(wt), [b, h, n, w, 1]));
       sampled = sampled ? g.binary('Add', sampled, term) : term;
     }
-    // [B, C, N, h, w] → 'b c (h n) w'.
-    const stacked = g.reshape(g.transpose(sampled!, [0, 1, 3, 2, 4]), [b, c, h * n, w]);
+    // [B, h, N, w, C] → 'b c (h n) w'.
+    const stacked = g.transpose(g.reshape(sampled!, [b, h * n, w, c]), [0, 3, 1, 2]);
     return this.conv.toOnnx(g, stacked) as OnnxValue;
   }
 }
