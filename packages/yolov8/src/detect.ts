@@ -111,7 +111,7 @@ export async function detectRgb(
   const geo = { stride: engine.stride, auto: engine.rect };
   const [h, w] = letterboxShape(img, imgsz, geo);
   const input = takeInput(engine, 3 * h * w);
-  const lb = letterboxInput(img, imgsz, { ...geo, layout: engine.layout, out: input });
+  letterboxInput(img, imgsz, { ...geo, layout: engine.layout, out: input });
   const t2 = performance.now();
   let y: RawOutput;
   try {
@@ -120,9 +120,9 @@ export async function detectRgb(
     giveBack(engine, input);
   }
   const t3 = performance.now();
-  afterForward?.(lb.width, lb.height);
+  afterForward?.(w, h);
   const det = nmsOnArray(y.data, y.dims, y.layout, opts)[0]!;
-  const xyxy = scaleBoxes([lb.height, lb.width], det.xyxy, [img.height, img.width]);
+  const xyxy = scaleBoxes([h, w], det.xyxy, [img.height, img.width]);
   const boxes: Boxes = { xyxy: [], xywh: [], conf: Array.from(det.conf), cls: Array.from(det.cls) };
   for (let j = 0; j < det.count; j++) {
     const [x1, y1, x2, y2] = xyxy.subarray(4 * j, 4 * j + 4) as unknown as [number, number, number, number];
@@ -130,5 +130,5 @@ export async function detectRgb(
     boxes.xywh.push([(x1 + x2) / 2, (y1 + y2) / 2, x2 - x1, y2 - y1]);
   }
   const t4 = performance.now();
-  return { boxes, inputShape: [lb.height, lb.width], preprocess: t2 - t1, inference: t3 - t2, postprocess: t4 - t3 };
+  return { boxes, inputShape: [h, w], preprocess: t2 - t1, inference: t3 - t2, postprocess: t4 - t3 };
 }

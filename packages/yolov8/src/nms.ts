@@ -37,11 +37,6 @@ export type PredictionLayout = 'bac' | 'bca';
 
 const f32 = Math.fround;
 
-/**
- * ultralytics `non_max_suppression` on raw Detect output held in a typed array (`cx, cy, w, h`, then
- * class scores per anchor), one pass over the scores and no tensors. Boxes, class offsets and IoU
- * are computed in float32 as torchvision's CPU kernel does, so near-threshold decisions match.
- */
 /** Each anchor's top class score, read in memory order (class rows of `bca` one after another). */
 function maxScores(data: Float32Array, base: number, anchors: number, nc: number, layout: PredictionLayout): Float32Array {
   if (layout === 'bca') {
@@ -65,6 +60,11 @@ function maxScores(data: Float32Array, base: number, anchors: number, nc: number
   return top;
 }
 
+/**
+ * ultralytics `non_max_suppression` on raw Detect output held in a typed array (`cx, cy, w, h`, then
+ * class scores per anchor), one pass over the scores and no tensors. Boxes, class offsets and IoU
+ * are computed in float32 as torchvision's CPU kernel does, so near-threshold decisions match.
+ */
 export function nmsOnArray(data: Float32Array, dims: [number, number, number], layout: PredictionLayout, opts: NmsOptions = {}): Detections[] {
   const confThres = opts.conf ?? 0.25;
   const iouThres = opts.iou ?? 0.7;

@@ -191,7 +191,6 @@ function ortEngine(ort: Ort, model: DetectionModel, imgsz: number): Engine {
   };
 }
 
-
 /**
  * ultralytics predict: decode (EXIF applied) → letterbox (cv2-exact) → forward (eval) → NMS on the raw
  * output → boxes scaled back to the original image. One image at a time; leaves no tensors behind.
@@ -249,15 +248,13 @@ async function run(engine: Engine, imgsz: number | [number, number], source: Sou
     const decode = performance.now() - t0;
     let maps: RgbImage[] | undefined;
     let points: { layer: number; xyxy: Float32Array }[] | undefined;
-    let inputSize: [number, number] = [0, 0];
     const d = await detectRgb(engine, img, imgsz, opts, (w, h) => {
       maps = extras.maps?.();
       points = extras.points?.(w, h);
-      inputSize = [h, w];
     });
     const orig: [number, number] = [img.height, img.width];
     const sampling = points?.map(({ layer, xyxy: p }) => {
-      const px = scaleBoxes(inputSize, p, orig);
+      const px = scaleBoxes(d.inputShape, p, orig);
       return { layer, points: Array.from({ length: px.length / 4 }, (_, j) => [px[4 * j]!, px[4 * j + 1]!] as [number, number]) };
     });
     const speed = { decode, preprocess: d.preprocess, inference: d.inference, postprocess: d.postprocess };

@@ -163,8 +163,8 @@ export function resizeLinearInto(img: Rgb, w: number, h: number, out: Uint8Array
 
 /**
  * {@link resizeLinearInto} written straight as float32 network input (`byte / 255`), HWC (`nhwc`) or
- * planar (`nchw`), into a `canvasW`-wide canvas at pixel (`left`, `top`) of the image starting at
- * `offset`: the same bytes, with no intermediate byte canvas.
+ * planar (`nchw`), at pixel (`left`, `top`) of a `canvas.width`×`canvas.height` image that starts at
+ * `canvas.offset` of `out`: the same bytes, with no intermediate byte canvas.
  */
 export function resizeLinearToInput(img: Rgb, w: number, h: number, out: Float32Array, layout: 'nhwc' | 'nchw', canvas: { width: number; height: number; left: number; top: number; offset?: number }): void {
   const { width: W, height: H, left, top, offset = 0 } = canvas;
